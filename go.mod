@@ -1,0 +1,3 @@
+module mksim
+
+go 1.26.8

@@ -1,0 +1,16 @@
+// Package sim is mksim's discrete-event engine.
+//
+// It owns simulated time (sim.Time, integer picoseconds), clock domains with
+// integer periods, the event queue ordered by (time, seq), per-component random
+// streams derived from (seed, component name), and hook points around every
+// event. Everything else in the simulator is driven by it: a component schedules
+// a Handler at a future time and the engine calls it back.
+//
+// Units: Time is picoseconds; Cycles are counted in a named Clock.
+//
+// Determinism: events at the same time run in the order they were scheduled;
+// nothing here reads the wall clock except Stats' host-time measurement, which
+// is reported, never fed back into the model.
+//
+// Imports: the standard library only. Nothing under sim/ knows an OS exists.
+package sim
