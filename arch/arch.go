@@ -87,6 +87,17 @@ type Core interface {
 	// would never return and panics.
 	Halt()
 
+	// Syscall charges one kernel entry and exit (syscall/sysret) at the core
+	// type's cost. The kernel code run in between is charged separately, by
+	// the loads, stores and Compute it performs.
+	Syscall()
+	// SwitchAddressSpace charges loading a new page-table root, including
+	// the TLB flush it implies on the core type.
+	SwitchAddressSpace()
+	// InvalidateTLBEntry charges invalidating the TLB entry of one page
+	// (invlpg).
+	InvalidateTLBEntry(page Addr)
+
 	// Tag sets the operation tag carried by this core's memory requests from
 	// now on, so interconnect traffic can be attributed to OS operations; it
 	// returns the previous tag. Zero means untagged.
