@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -45,16 +46,25 @@ type slot struct {
 	pending bool
 }
 
-// entry is what the heap orders: 24 bytes, no pointers, so sifting is cheap
-// and invisible to the garbage collector.
+// entry is what the heap orders: 16 bytes, no pointers, so four siblings
+// share a cache line and sifting is invisible to the garbage collector. key
+// packs the scheduling sequence number above the slot index, so comparing
+// keys compares sequence numbers.
 type entry struct {
-	at   Time
-	seq  uint64
-	slot uint32
+	at  Time
+	key uint64
 }
 
+const (
+	slotBits = 24
+	slotMask = 1<<slotBits - 1
+	maxSeq   = 1<<(64-slotBits) - 1
+)
+
+func (a entry) slot() uint32 { return uint32(a.key & slotMask) }
+
 func (a entry) less(b entry) bool {
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+	return a.at < b.at || (a.at == b.at && a.key < b.key)
 }
 
 // Engine is the serial discrete-event engine, the reference for every result.
@@ -71,6 +81,11 @@ type Engine struct {
 	events  uint64
 	host    time.Duration
 	running bool
+	// topDone is set while the event at the heap's root is running: its
+	// entry is not popped until the handler returns, so that the first event
+	// the handler schedules can simply replace the root (one sift-down
+	// instead of a pop's sift-down plus a push's sift-up).
+	topDone bool
 }
 
 // New returns an engine at time zero whose component streams derive from seed.
@@ -109,14 +124,27 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		idx = e.free[n-1]
 		e.free = e.free[:n-1]
 	} else {
+		if len(e.slots) > slotMask {
+			Failf("sim.Engine", "schedule", "more than %d events pending", slotMask)
+		}
 		e.slots = append(e.slots, slot{})
 		idx = uint32(len(e.slots) - 1)
 	}
 	s := &e.slots[idx]
 	s.gen++
 	s.h, s.arg, s.pending = h, arg, true
+	if e.seq == maxSeq {
+		e.renumber()
+	}
 	e.seq++
-	e.push(entry{at: at, seq: e.seq, slot: idx})
+	x := entry{at: at, key: e.seq<<slotBits | uint64(idx)}
+	if e.topDone {
+		e.topDone = false
+		e.heap[0] = x
+		e.siftDown(0)
+	} else {
+		e.push(x)
+	}
 	e.live++
 	return EventID(uint64(s.gen)<<32 | uint64(idx))
 }
@@ -146,13 +174,14 @@ func (e *Engine) Cancel(id EventID) bool {
 
 // NextTime is the time of the earliest pending event, or Never.
 func (e *Engine) NextTime() Time {
+	e.dropDone()
 	for len(e.heap) > 0 {
 		top := e.heap[0]
-		if e.slots[top.slot].pending {
+		if e.slots[top.slot()].pending {
 			return top.at
 		}
 		e.pop()
-		e.free = append(e.free, top.slot)
+		e.free = append(e.free, top.slot())
 	}
 	return Never
 }
@@ -164,22 +193,22 @@ func (e *Engine) Stop() { e.stop = true }
 func (e *Engine) step(limit Time) bool {
 	for len(e.heap) > 0 {
 		top := e.heap[0]
-		s := &e.slots[top.slot]
+		s := &e.slots[top.slot()]
 		if !s.pending {
 			e.pop()
-			e.free = append(e.free, top.slot)
+			e.free = append(e.free, top.slot())
 			continue
 		}
 		if top.at > limit {
 			return false
 		}
-		e.pop()
 		h, arg := s.h, s.arg
 		s.pending, s.h = false, nil
-		e.free = append(e.free, top.slot)
+		e.free = append(e.free, top.slot())
 		e.live--
 		e.now = top.at
 		e.events++
+		e.topDone = true
 		if len(e.hooks) == 0 {
 			h.Handle(arg)
 		} else {
@@ -191,6 +220,7 @@ func (e *Engine) step(limit Time) bool {
 				k.EventEnd(e.now, h, arg)
 			}
 		}
+		e.dropDone()
 		return true
 	}
 	return false
@@ -281,23 +311,63 @@ func (e *Engine) push(x entry) {
 	e.heap = h
 }
 
-func (e *Engine) pop() {
+// renumber gives the pending entries fresh, dense sequence numbers in their
+// current order, so that the sequence never overflows the bits the key
+// keeps for it (2^40 events: hours of host time).
+func (e *Engine) renumber() {
+	e.dropDone()
 	h := e.heap
-	n := len(h) - 1
-	x := h[n]
-	h = h[:n]
-	i := 0
+	sort.Slice(h, func(i, j int) bool { return h[i].less(h[j]) })
+	for i := range h {
+		h[i].key = uint64(i+1)<<slotBits | uint64(h[i].slot())
+	}
+	e.seq = uint64(len(h)) // a sorted array is a valid heap
+}
+
+// dropDone pops the root if it is the entry of the event that just ran and
+// the handler did not reuse it.
+func (e *Engine) dropDone() {
+	if e.topDone {
+		e.topDone = false
+		e.pop()
+	}
+}
+
+func (e *Engine) pop() {
+	n := len(e.heap) - 1
+	e.heap[0] = e.heap[n]
+	e.heap = e.heap[:n]
+	if n > 0 {
+		e.siftDown(0)
+	}
+}
+
+// siftDown moves the entry at i down to its place.
+func (e *Engine) siftDown(i int) {
+	h := e.heap
+	n := len(h)
+	x := h[i]
 	for {
 		c := i<<2 + 1
+		if c+3 < n {
+			// Full set of four children: pick the least without branches
+			// (a tournament of two pairs), which is what makes this heap fast:
+			// the comparisons are data-dependent and would mispredict.
+			m01 := c + lessIdx(h[c+1], h[c])
+			m23 := c + 2 + lessIdx(h[c+3], h[c+2])
+			m := m01 + (m23-m01)*lessIdx(h[m23], h[m01])
+			if !h[m].less(x) {
+				break
+			}
+			h[i] = h[m]
+			i = m
+			continue
+		}
 		if c >= n {
 			break
 		}
 		m := c
-		end := c + 4
-		if end > n {
-			end = n
-		}
-		for j := c + 1; j < end; j++ {
+		for j := c + 1; j < n; j++ {
 			if h[j].less(h[m]) {
 				m = j
 			}
@@ -308,8 +378,21 @@ func (e *Engine) pop() {
 		h[i] = h[m]
 		i = m
 	}
-	if n > 0 {
-		h[i] = x
+	h[i] = x
+}
+
+// lessIdx is 1 if a orders before b, else 0, computed without a branch.
+func lessIdx(a, b entry) int {
+	lt := b2i(a.at < b.at)
+	eq := b2i(a.at == b.at)
+	slt := b2i(a.key < b.key)
+	return lt | (eq & slt)
+}
+
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
 	}
-	e.heap = h
+	return i
 }
