@@ -1,0 +1,197 @@
+package interconnect
+
+import (
+	"mksim/sim"
+	"mksim/sim/mem"
+)
+
+// channel is one transmitter: a link direction (one sender, one receiver) or
+// a bus (every member sends and receives). It owns the FIFO of messages
+// waiting for it, the input buffers at its receiving end(s) and its counters.
+type channel struct {
+	n       *Network
+	index   int
+	name    string // "link 0-2 0->2", "bus fsb"
+	bus     bool
+	from    mem.NodeID // link only
+	to      mem.NodeID // link only
+	latency sim.Time
+	period  sim.Time
+	width   int
+	arb     sim.Time // bus arbitration, held per transaction
+	weight  int64    // routing weight under the configured metric
+
+	in   []inbuf // link: one (at to); bus: one per member, in member order
+	slot []int32 // node -> index into in; -1 if the node does not receive here
+
+	q         ring
+	busyUntil sim.Time // end of the current serialization
+	wake      bool     // a Handle event is pending at busyUntil
+	blocked   bool     // head waits for an input-buffer credit
+	blockedAt sim.Time // when blocked became true
+	stuck     bool     // part of a detected deadlock not yet recovered
+	stuckAt   sim.Time
+	cand      bool // scratch for deadlock detection
+	kicked    bool // on the network's kick list
+
+	st chanStats
+}
+
+// inbuf is the finite input buffer at the receiving end of a channel. A
+// message occupies a slot from the start of its transmission until it
+// leaves the node: at once on arrival at its destination, or when it starts
+// its next hop.
+type inbuf struct {
+	ch       *channel
+	node     mem.NodeID
+	cap      int
+	used     int // in flight + held
+	inflight int // transmitted, not yet arrived
+	stuckOcc int // scratch for deadlock detection
+}
+
+func (b *inbuf) full() bool { return b.used >= b.cap }
+
+func (c *channel) Name() string { return "interconnect " + c.name }
+
+func (c *channel) String() string { return c.name }
+
+// buf returns the input buffer a message for node d lands in.
+func (c *channel) buf(d mem.NodeID) *inbuf {
+	i := c.slot[d]
+	if i < 0 {
+		sim.Failf(c.Name(), "route", "node %d does not receive on %s", d, c.name)
+	}
+	return &c.in[i]
+}
+
+// serialize is the time a message of the given size holds the channel.
+func (c *channel) serialize(bytes int) sim.Time {
+	flits := (bytes*8 + c.width - 1) / c.width
+	return c.arb + sim.Time(flits)*c.period
+}
+
+// Handle is the end of a serialization with messages waiting: the channel
+// is free again. (With none waiting no event is scheduled; the next message
+// finds the channel free by comparing busyUntil with now.)
+func (c *channel) Handle(uint64) {
+	c.wake = false
+	c.n.kick(c)
+	c.n.drain()
+}
+
+// credit reports whether every buffer the message needs has a free slot,
+// and whether a full one has nothing in flight (a deadlock candidate).
+func (c *channel) credit(p *packet) (ok, settled bool) {
+	if len(p.bcast) == 0 {
+		b := c.buf(p.next)
+		return !b.full(), b.inflight == 0
+	}
+	ok = true
+	for _, d := range p.bcast {
+		if b := c.buf(d); b.full() {
+			ok = false
+			settled = settled || b.inflight == 0
+		}
+	}
+	return ok, settled
+}
+
+// try starts transmitting the head of the queue if the channel is free and
+// the receiving buffer(s) have room.
+func (c *channel) try() {
+	if c.q.n == 0 {
+		return
+	}
+	n := c.n
+	now := n.e.Now()
+	if now < c.busyUntil {
+		if !c.wake {
+			c.wake = true
+			n.e.Schedule(c.busyUntil, c, 0)
+		}
+		return
+	}
+	p := c.q.front()
+	ok, settled := c.credit(p)
+	if !ok {
+		if !c.blocked {
+			c.blocked, c.blockedAt = true, now
+			if settled {
+				n.needDetect = true
+			}
+		}
+		return
+	}
+	if c.blocked {
+		c.st.stall += now - c.blockedAt
+		c.blocked = false
+	}
+	c.stuck = false
+	c.q.pop()
+
+	// Take the credit(s) downstream.
+	if len(p.bcast) == 0 {
+		b := c.buf(p.next)
+		b.used++
+		b.inflight++
+	} else {
+		for _, d := range p.bcast {
+			b := c.buf(d)
+			b.used++
+			b.inflight++
+		}
+	}
+
+	occ := c.serialize(p.bytes)
+	c.busyUntil = now + occ
+	if c.q.n > 0 && !c.wake {
+		c.wake = true
+		n.e.Schedule(c.busyUntil, c, 0)
+	}
+	c.st.count(p, occ, now-p.enq)
+
+	arrive := now + occ + c.latency
+	if len(p.bcast) == 0 && p.next != p.dst {
+		arrive += n.cfg.RouterLatency
+	}
+	// Release the slot held at this node; its upstream channel may go on.
+	if held := p.held; held != nil {
+		p.held = nil
+		held.used--
+		n.kick(held.ch)
+	}
+	p.ch = c
+	n.e.Schedule(arrive, p, evArrive)
+}
+
+// ring is a growable FIFO of packets.
+type ring struct {
+	buf  []*packet
+	head int
+	n    int
+}
+
+func (r *ring) front() *packet { return r.buf[r.head] }
+
+func (r *ring) at(i int) *packet { return r.buf[(r.head+i)&(len(r.buf)-1)] }
+
+func (r *ring) push(p *packet) {
+	if r.n == len(r.buf) {
+		nb := make([]*packet, max(8, 2*len(r.buf)))
+		for i := 0; i < r.n; i++ {
+			nb[i] = r.at(i)
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = p
+	r.n++
+}
+
+func (r *ring) pop() *packet {
+	p := r.buf[r.head]
+	r.buf[r.head] = nil
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return p
+}

@@ -1,0 +1,476 @@
+package interconnect
+
+import (
+	"fmt"
+
+	"mksim/sim"
+	"mksim/sim/mem"
+)
+
+// Fabric is what the rest of the simulator sees of an interconnect.
+type Fabric interface {
+	mem.Network
+	// Broadcast sends a copy of m to every node in dsts (m.Dst is ignored).
+	// Destinations that share a bus with m.Src are reached by one bus
+	// transaction: the bus is occupied once, and every one of them receives
+	// its own copy at the same time (an FSB snoop seen by all agents). Every
+	// other destination gets its own message, as if sent with Send. Each
+	// receiver owns the copy it is given; m itself becomes one of the
+	// copies, or is freed if dsts is empty. dsts is not retained.
+	Broadcast(m *mem.Msg, dsts []mem.NodeID)
+	// NewMsg returns a zeroed message from the pool.
+	NewMsg() *mem.Msg
+	// Free returns a message its owner is done with to the pool.
+	Free(m *mem.Msg)
+}
+
+var _ Fabric = (*Network)(nil)
+
+// Network is an interconnect of point-to-point links and buses joining nodes
+// 0..N-1, with a router per node. It implements mem.Network.
+//
+// Message ownership: the sender owns a message until Send (or Broadcast);
+// from then on the network owns it; from the moment Receive is called the
+// receiver owns it, and keeps owning it after Receive returns. The owner may
+// keep it, Send it on (after changing Src/Dst), or Free it. Messages not
+// freed are simply garbage collected; freeing them is what makes steady-state
+// traffic allocation-free. Never touch a message after Send or Free.
+type Network struct {
+	e     *sim.Engine
+	cfg   Config
+	n     int
+	recv  []mem.Receiver
+	chans []*channel // link directions (A->B, B->A, in config order), then buses
+	bufs  []*inbuf
+	// next[at*n+dst] is the next node and out[at*n+dst] the channel.
+	next []mem.NodeID
+	out  []*channel
+
+	packets []*packet // free packets
+	msgs    []*mem.Msg
+	seq     uint64
+
+	kicks      []*channel
+	draining   bool
+	needDetect bool
+
+	// Deadlock recovery.
+	deadlocks []*Deadlock
+	retryQ    []*packet
+	retrying  *packet
+
+	owned map[*mem.Msg]ownState // CheckOwnership only
+
+	scratch  []mem.NodeID
+	scratchC []*channel
+	st       netStats
+	winStart sim.Time
+}
+
+type ownState uint8
+
+const (
+	ownInNetwork ownState = iota + 1
+	ownFree
+)
+
+// packet is the network's envelope around a message in transit. Packets are
+// pooled; each is the sim.Handler of its own arrival event.
+type packet struct {
+	n        *Network
+	m        *mem.Msg
+	src, dst mem.NodeID
+	next     mem.NodeID   // node at the end of the current hop
+	ch       *channel     // channel queued on or crossing
+	held     *inbuf       // buffer slot held while queued at an intermediate node
+	bcast    []mem.NodeID // bus transaction destinations; empty for unicast
+	copies   []*mem.Msg   // scratch for broadcast delivery
+	class    mem.Class
+	bytes    int
+	id       mem.OpID
+	sent     sim.Time // first Send
+	enq      sim.Time // joined the current queue
+	seq      uint64
+}
+
+// Event kinds of a packet.
+const (
+	evArrive uint64 = iota
+	evLocal
+)
+
+func (p *packet) Name() string { return "interconnect packet" }
+
+func (p *packet) String() string {
+	where := "at source"
+	if p.held != nil {
+		where = fmt.Sprintf("holds %s slot at %d", p.held.ch.name, p.held.node)
+	}
+	return fmt.Sprintf("%v (#%d, sent %s, %s)", p.m, p.seq, ns(p.sent), where)
+}
+
+// Handle runs a packet's arrival at the end of a hop, or its local delivery.
+func (p *packet) Handle(kind uint64) {
+	n := p.n
+	if kind == evLocal {
+		n.deliver(p)
+		n.drain()
+		return
+	}
+	c := p.ch
+	if len(p.bcast) > 0 {
+		n.deliverBroadcast(p)
+		n.drain()
+		return
+	}
+	b := c.buf(p.next)
+	b.inflight--
+	if p.next == p.dst {
+		b.used--
+		n.kick(c)
+		n.deliver(p)
+		n.drain()
+		return
+	}
+	// Forward: keep the slot until the next hop starts.
+	p.held = b
+	out := n.route(p, p.next)
+	if out.blocked && out.q.n > 1 && b.inflight == 0 {
+		n.needDetect = true
+	}
+	n.drain()
+}
+
+// New builds a network on engine e. Bad configuration is returned as an
+// error.
+func New(e *sim.Engine, cfg Config) (*Network, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Credits == 0 {
+		cfg.Credits = DefaultCredits
+	}
+	if cfg.RetryTimeout == 0 {
+		cfg.RetryTimeout = DefaultRetryTimeout
+	}
+	n := &Network{e: e, cfg: cfg, n: cfg.Nodes, recv: make([]mem.Receiver, cfg.Nodes)}
+	if cfg.CheckOwnership {
+		n.owned = make(map[*mem.Msg]ownState)
+	}
+	newSlots := func() []int32 {
+		s := make([]int32, cfg.Nodes)
+		for i := range s {
+			s[i] = -1
+		}
+		return s
+	}
+	credits := func(c int) int {
+		if c == 0 {
+			return cfg.Credits
+		}
+		return c
+	}
+	for _, l := range cfg.Links {
+		width, period := l.WidthBits, l.Clock.Period
+		if width == 0 {
+			width = DefaultWidthBits
+		}
+		if period == 0 {
+			period = DefaultLinkPeriod
+		}
+		for _, dir := range [2][2]mem.NodeID{{l.A, l.B}, {l.B, l.A}} {
+			c := &channel{
+				n: n, index: len(n.chans),
+				name: fmt.Sprintf("link %s %d->%d", l.label(), dir[0], dir[1]),
+				from: dir[0], to: dir[1],
+				latency: l.Latency, period: period, width: width,
+				slot: newSlots(),
+			}
+			c.in = []inbuf{{ch: c, node: dir[1], cap: credits(l.Credits)}}
+			c.slot[dir[1]] = 0
+			n.chans = append(n.chans, c)
+		}
+	}
+	for i, bc := range cfg.Buses {
+		width, period := bc.WidthBits, bc.Clock.Period
+		if width == 0 {
+			width = DefaultBusWidthBits
+		}
+		if period == 0 {
+			period = DefaultBusPeriod
+		}
+		c := &channel{
+			n: n, index: len(n.chans), bus: true,
+			name:    "bus " + bc.label(i),
+			latency: bc.Latency, period: period, width: width,
+			arb:  sim.Time(bc.ArbCycles) * period,
+			slot: newSlots(),
+		}
+		for j, id := range bc.Nodes {
+			c.in = append(c.in, inbuf{ch: c, node: id, cap: credits(bc.Credits)})
+			c.slot[id] = int32(j)
+		}
+		n.chans = append(n.chans, c)
+	}
+	for _, c := range n.chans {
+		for i := range c.in {
+			n.bufs = append(n.bufs, &c.in[i])
+		}
+	}
+	if err := n.buildRoutes(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Name names the network in panics.
+func (n *Network) Name() string { return "interconnect" }
+
+// Nodes is the number of nodes.
+func (n *Network) Nodes() int { return n.n }
+
+// Attach registers the receiver of messages for node id.
+func (n *Network) Attach(id mem.NodeID, r mem.Receiver) {
+	n.checkNode("attach", id)
+	n.recv[id] = r
+}
+
+func (n *Network) checkNode(what string, id mem.NodeID) {
+	if id < 0 || int(id) >= n.n {
+		sim.Failf(n.Name(), what, "node %d out of range 0..%d", id, n.n-1)
+	}
+}
+
+// NewMsg returns a zeroed message from the pool; the caller owns it.
+func (n *Network) NewMsg() *mem.Msg {
+	var m *mem.Msg
+	if k := len(n.msgs); k > 0 {
+		m = n.msgs[k-1]
+		n.msgs = n.msgs[:k-1]
+		*m = mem.Msg{}
+	} else {
+		m = new(mem.Msg)
+	}
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
+	return m
+}
+
+// Free returns a message its owner is done with to the pool. Any message the
+// caller owns may be freed, pooled or not.
+func (n *Network) Free(m *mem.Msg) {
+	if n.owned != nil {
+		switch n.owned[m] {
+		case ownInNetwork:
+			sim.Failf(n.Name(), "free", "free of a message in flight: %v", m)
+		case ownFree:
+			sim.Failf(n.Name(), "free", "double free: %v", m)
+		}
+		n.owned[m] = ownFree
+	}
+	n.msgs = append(n.msgs, m)
+}
+
+func (n *Network) take(m *mem.Msg) {
+	if n.owned != nil {
+		switch n.owned[m] {
+		case ownInNetwork:
+			sim.Failf(n.Name(), "send", "message sent twice or while in flight: %v", m)
+		case ownFree:
+			sim.Failf(n.Name(), "send", "send of a freed message: %v", m)
+		}
+		n.owned[m] = ownInNetwork
+	}
+}
+
+func (n *Network) newPacket(m *mem.Msg) *packet {
+	var p *packet
+	if k := len(n.packets); k > 0 {
+		p = n.packets[k-1]
+		n.packets = n.packets[:k-1]
+	} else {
+		p = &packet{n: n}
+	}
+	if m.Class >= mem.NumClasses {
+		sim.Failf(n.Name(), "send", "message of unknown class: %v", m)
+	}
+	n.seq++
+	p.m, p.src, p.dst = m, m.Src, m.Dst
+	p.class, p.bytes, p.id = m.Class, m.Bytes(), m.ID
+	p.sent, p.seq = n.e.Now(), n.seq
+	return p
+}
+
+// Send queues m at node m.Src for delivery to m.Dst. A message to its own
+// node is delivered after Config.LocalLatency from a fresh event, never
+// synchronously.
+func (n *Network) Send(m *mem.Msg) {
+	n.checkNode("send", m.Src)
+	n.checkNode("send", m.Dst)
+	n.take(m)
+	p := n.newPacket(m)
+	if m.Src == m.Dst {
+		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
+		return
+	}
+	n.route(p, m.Src)
+	n.drain()
+}
+
+// route queues p at node at on the channel its router picks for p.dst.
+func (n *Network) route(p *packet, at mem.NodeID) *channel {
+	i := int(at)*n.n + int(p.dst)
+	c := n.out[i]
+	p.next = n.next[i]
+	n.enqueue(c, p)
+	return c
+}
+
+func (n *Network) enqueue(c *channel, p *packet) {
+	p.ch = c
+	p.enq = n.e.Now()
+	c.q.push(p)
+	if c.q.n > c.st.maxQueue {
+		c.st.maxQueue = c.q.n
+	}
+	if c.q.n == 1 {
+		n.kick(c)
+	}
+}
+
+// Broadcast: see Fabric.
+func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
+	n.checkNode("broadcast", m.Src)
+	n.take(m)
+	if len(dsts) == 0 {
+		if n.owned != nil {
+			delete(n.owned, m)
+		}
+		n.Free(m)
+		return
+	}
+	src := m.Src
+	// Find the destinations a bus reaches in one hop from src.
+	n.scratch = append(n.scratch[:0], dsts...)
+	n.scratchC = n.scratchC[:0]
+	for _, d := range dsts {
+		n.checkNode("broadcast", d)
+		var c *channel
+		if d != src {
+			i := int(src)*n.n + int(d)
+			if oc := n.out[i]; oc.bus && n.next[i] == d {
+				c = oc
+			}
+		}
+		n.scratchC = append(n.scratchC, c)
+	}
+	first := true
+	use := func(d mem.NodeID) *mem.Msg {
+		mm := m
+		if first {
+			first = false
+		} else {
+			mm = n.NewMsg()
+			*mm = *m
+			n.take(mm)
+		}
+		mm.Dst = d
+		return mm
+	}
+	for i, d := range n.scratch {
+		if d < 0 {
+			continue // already in a bus transaction
+		}
+		c := n.scratchC[i]
+		p := n.newPacket(use(d))
+		switch {
+		case d == src:
+			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
+		case c == nil:
+			n.route(p, src)
+		default:
+			// One transaction for every destination on this bus.
+			for j := i; j < len(n.scratch); j++ {
+				if dj := n.scratch[j]; dj >= 0 && n.scratchC[j] == c {
+					for _, prev := range p.bcast {
+						if prev == dj {
+							sim.Failf(n.Name(), "broadcast", "node %d listed twice in %v", dj, dsts)
+						}
+					}
+					p.bcast = append(p.bcast, dj)
+					n.scratch[j] = -1
+				}
+			}
+			p.next = d
+			n.enqueue(c, p)
+		}
+	}
+	n.drain()
+}
+
+// deliver hands a unicast or local message to its receiver and recycles its
+// packet.
+func (n *Network) deliver(p *packet) {
+	n.handOver(p.m, p.sent)
+	n.release(p)
+}
+
+// deliverBroadcast ends a bus transaction: every destination gets its own
+// copy at the same time, in the order the destinations were given.
+func (n *Network) deliverBroadcast(p *packet) {
+	c := p.ch
+	for _, d := range p.bcast {
+		b := c.buf(d)
+		b.inflight--
+		b.used--
+	}
+	n.kick(c)
+	// Make every copy before any receiver can touch the original.
+	copies := p.copies[:0]
+	for i, d := range p.bcast {
+		mm := p.m
+		if i > 0 {
+			mm = n.NewMsg()
+			*mm = *p.m
+			n.take(mm)
+		}
+		mm.Dst = d
+		copies = append(copies, mm)
+	}
+	for _, mm := range copies {
+		n.handOver(mm, p.sent)
+	}
+	clear(copies)
+	p.copies = copies[:0]
+	n.release(p)
+}
+
+// handOver passes ownership of m to its destination's receiver.
+func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
+	r := n.recv[m.Dst]
+	if r == nil {
+		sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
+	}
+	lat := n.e.Now() - sent
+	n.st.delivered++
+	n.st.latency += lat
+	if lat > n.st.maxLatency {
+		n.st.maxLatency = lat
+	}
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
+	r.Receive(m)
+}
+
+// release recycles a delivered packet.
+func (n *Network) release(p *packet) {
+	if p == n.retrying {
+		n.retrying = nil
+		n.startRetry()
+	}
+	p.m, p.ch, p.held = nil, nil, nil
+	p.bcast = p.bcast[:0]
+	n.packets = append(n.packets, p)
+}

@@ -1,0 +1,331 @@
+package interconnect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"mksim/sim"
+	"mksim/sim/mem"
+)
+
+// opDense is the OpID below which attribution counters live in a slice;
+// larger (rare) IDs go to a map.
+const opDense = 1024
+
+// OpStats is the traffic one software operation caused.
+type OpStats struct {
+	ID    mem.OpID
+	Msgs  uint64
+	Bytes uint64
+}
+
+func (o OpStats) String() string { return fmt.Sprintf("op %d: %d msgs %d B", o.ID, o.Msgs, o.Bytes) }
+
+type opCounter struct {
+	dense  []OpStats
+	sparse map[mem.OpID]*OpStats
+}
+
+func (o *opCounter) add(id mem.OpID, bytes int) {
+	s := o.slot(id)
+	s.Msgs++
+	s.Bytes += uint64(bytes)
+}
+
+func (o *opCounter) addStats(t OpStats) {
+	s := o.slot(t.ID)
+	s.Msgs += t.Msgs
+	s.Bytes += t.Bytes
+}
+
+func (o *opCounter) slot(id mem.OpID) *OpStats {
+	var s *OpStats
+	if id < opDense {
+		if int(id) >= len(o.dense) {
+			k := len(o.dense)
+			o.dense = slices.Grow(o.dense, max(int(id)+1, 2*k)-k)[:max(int(id)+1, 2*k)]
+			for i := k; i < len(o.dense); i++ {
+				o.dense[i] = OpStats{ID: mem.OpID(i)}
+			}
+		}
+		s = &o.dense[id]
+	} else {
+		if o.sparse == nil {
+			o.sparse = make(map[mem.OpID]*OpStats)
+		}
+		if s = o.sparse[id]; s == nil {
+			s = &OpStats{ID: id}
+			o.sparse[id] = s
+		}
+	}
+	return s
+}
+
+// list returns the non-zero counters sorted by OpID.
+func (o *opCounter) list() []OpStats {
+	var out []OpStats
+	for _, s := range o.dense {
+		if s.Msgs > 0 {
+			out = append(out, s)
+		}
+	}
+	var big []OpStats
+	for _, s := range o.sparse { // map order does not matter: sorted below
+		big = append(big, *s)
+	}
+	slices.SortFunc(big, func(a, b OpStats) int { return int64cmp(int64(a.ID), int64(b.ID)) })
+	return append(out, big...)
+}
+
+func (o *opCounter) reset() {
+	for i := range o.dense {
+		o.dense[i].Msgs, o.dense[i].Bytes = 0, 0
+	}
+	clear(o.sparse)
+}
+
+func int64cmp(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+type chanStats struct {
+	msgs       [mem.NumClasses]uint64
+	bytes      [mem.NumClasses]uint64
+	busy       sim.Time
+	queueDelay sim.Time
+	stall      sim.Time
+	maxQueue   int
+	drops      uint64
+	ops        opCounter
+}
+
+// count records a message starting to cross the channel.
+func (s *chanStats) count(p *packet, occ, wait sim.Time) {
+	s.msgs[p.class]++
+	s.bytes[p.class] += uint64(p.bytes)
+	s.busy += occ
+	s.queueDelay += wait
+	s.ops.add(p.id, p.bytes)
+}
+
+type netStats struct {
+	delivered  uint64
+	latency    sim.Time
+	maxLatency sim.Time
+	deadlocks  uint64
+	drops      uint64
+	retries    uint64
+}
+
+// ChannelStats are the counters of one link direction or one bus.
+type ChannelStats struct {
+	Name     string     // "link 0-2 0->2" or "bus fsb"
+	Bus      bool       // a bus; From and To are -1
+	From, To mem.NodeID // a link direction
+	// Messages and bytes that started crossing, by class. A bus broadcast
+	// is one message.
+	Msgs  [mem.NumClasses]uint64
+	Bytes [mem.NumClasses]uint64
+	// Busy is the time the channel spent serializing (and, on a bus,
+	// arbitrating), charged when a message starts.
+	Busy sim.Time
+	// QueueDelay sums, over messages, the time from joining the queue to
+	// starting to cross: waiting for the channel and for credits.
+	QueueDelay sim.Time
+	// Stall is the time the head of the queue waited for input-buffer
+	// credits.
+	Stall sim.Time
+	// MaxQueue is the longest the queue got (messages, head included).
+	MaxQueue int
+	// Drops counts messages dropped from this queue by deadlock recovery.
+	Drops uint64
+	// Ops attributes the messages to software operations, by OpID.
+	Ops []OpStats
+}
+
+// TotalMsgs is messages of every class.
+func (c *ChannelStats) TotalMsgs() uint64 {
+	var t uint64
+	for _, v := range c.Msgs {
+		t += v
+	}
+	return t
+}
+
+// TotalBytes is bytes of every class.
+func (c *ChannelStats) TotalBytes() uint64 {
+	var t uint64
+	for _, v := range c.Bytes {
+		t += v
+	}
+	return t
+}
+
+func (c *ChannelStats) String() string {
+	return fmt.Sprintf("%s: %d msgs %d B busy %s qdelay %s stall %s maxq %d drops %d",
+		c.Name, c.TotalMsgs(), c.TotalBytes(), ns(c.Busy), ns(c.QueueDelay), ns(c.Stall), c.MaxQueue, c.Drops)
+}
+
+// Report is a snapshot of every counter over a window of simulated time.
+type Report struct {
+	From, To   sim.Time
+	Channels   []ChannelStats // links (A->B then B->A, config order), then buses
+	Ops        []OpStats      // channel crossings summed over channels, by OpID (a 3-hop message counts 3)
+	Delivered  uint64         // messages handed to receivers (each broadcast copy counts)
+	Latency    sim.Time       // summed Send-to-Receive time of delivered messages
+	MaxLatency sim.Time
+	Deadlocks  uint64
+	Drops      uint64 // messages dropped by deadlock recovery
+	Retries    uint64 // messages re-injected by deadlock recovery
+}
+
+// Link returns the counters of the first link direction from -> to, or nil.
+func (r *Report) Link(from, to mem.NodeID) *ChannelStats {
+	for i := range r.Channels {
+		if c := &r.Channels[i]; !c.Bus && c.From == from && c.To == to {
+			return c
+		}
+	}
+	return nil
+}
+
+// Channel returns the counters of the named channel, or nil.
+func (r *Report) Channel(name string) *ChannelStats {
+	for i := range r.Channels {
+		if r.Channels[i].Name == name {
+			return &r.Channels[i]
+		}
+	}
+	return nil
+}
+
+// MeanLatency is the mean Send-to-Receive time of delivered messages.
+func (r *Report) MeanLatency() sim.Time {
+	if r.Delivered == 0 {
+		return 0
+	}
+	return r.Latency / sim.Time(r.Delivered)
+}
+
+// Snapshot copies every counter since the last Reset (or the start).
+func (n *Network) Snapshot() *Report {
+	r := &Report{
+		From: n.winStart, To: n.e.Now(),
+		Delivered: n.st.delivered, Latency: n.st.latency, MaxLatency: n.st.maxLatency,
+		Deadlocks: n.st.deadlocks, Drops: n.st.drops, Retries: n.st.retries,
+	}
+	var all opCounter
+	for _, c := range n.chans {
+		cs := ChannelStats{
+			Name: c.name, Bus: c.bus, From: c.from, To: c.to,
+			Msgs: c.st.msgs, Bytes: c.st.bytes,
+			Busy: c.st.busy, QueueDelay: c.st.queueDelay, Stall: c.st.stall,
+			MaxQueue: c.st.maxQueue, Drops: c.st.drops,
+			Ops: c.st.ops.list(),
+		}
+		if c.bus {
+			cs.From, cs.To = -1, -1
+		}
+		if c.blocked { // count the stall in progress
+			cs.Stall += n.e.Now() - c.blockedAt
+		}
+		for _, o := range cs.Ops {
+			all.addStats(o)
+		}
+		r.Channels = append(r.Channels, cs)
+	}
+	r.Ops = all.list()
+	return r
+}
+
+// Reset zeroes every counter and starts a new window now. Queues, buffers
+// and messages in flight are untouched.
+func (n *Network) Reset() {
+	now := n.e.Now()
+	for _, c := range n.chans {
+		ops := c.st.ops
+		ops.reset()
+		c.st = chanStats{ops: ops, maxQueue: c.q.n}
+		if c.blocked {
+			c.blockedAt = now
+		}
+	}
+	n.st = netStats{}
+	n.winStart = now
+}
+
+// String renders the report as a fixed text table. Every number is an
+// integer or a fixed-precision decimal, so equal runs print equal bytes.
+func (r *Report) String() string {
+	var b strings.Builder
+	window := r.To - r.From
+	fmt.Fprintf(&b, "interconnect %s..%s (window %s)\n", ns(r.From), ns(r.To), ns(window))
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "channel\tmsgs\tbytes")
+	for c := mem.Class(0); c < mem.NumClasses; c++ {
+		fmt.Fprintf(tw, "\t%v", c)
+	}
+	fmt.Fprint(tw, "\tbusy\tutil%\tqdelay\tmaxq\tstall\tdrops\t\n")
+	for i := range r.Channels {
+		c := &r.Channels[i]
+		fmt.Fprintf(tw, "%s\t%d\t%d", c.Name, c.TotalMsgs(), c.TotalBytes())
+		for _, v := range c.Msgs {
+			fmt.Fprintf(tw, "\t%d", v)
+		}
+		fmt.Fprintf(tw, "\t%s\t%s\t%s\t%d\t%s\t%d\t\n", ns(c.Busy), percent(c.Busy, window), ns(c.QueueDelay), c.MaxQueue, ns(c.Stall), c.Drops)
+	}
+	tw.Flush()
+	if len(r.Ops) > 0 {
+		b.WriteString("by operation\n")
+		tw = tabwriter.NewWriter(&b, 0, 8, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "op\tchannel\tmsgs\tbytes\t\n")
+		for _, o := range r.Ops {
+			fmt.Fprintf(tw, "%d\t(all)\t%d\t%d\t\n", o.ID, o.Msgs, o.Bytes)
+			for i := range r.Channels {
+				c := &r.Channels[i]
+				for _, co := range c.Ops {
+					if co.ID == o.ID {
+						fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t\n", o.ID, c.Name, co.Msgs, co.Bytes)
+					}
+				}
+			}
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(&b, "delivered %d  mean latency %s  max latency %s  deadlocks %d  drops %d  retries %d\n",
+		r.Delivered, ns(r.MeanLatency()), ns(r.MaxLatency), r.Deadlocks, r.Drops, r.Retries)
+	return b.String()
+}
+
+// ns renders a time in nanoseconds, exactly: "25.5ns", "0.376ns", "18ns".
+// Reports use it so every column has one unit.
+func ns(t sim.Time) string {
+	neg := ""
+	if t < 0 {
+		neg, t = "-", -t
+	}
+	whole, frac := int64(t/sim.Nanosecond), int64(t%sim.Nanosecond)
+	if frac == 0 {
+		return fmt.Sprintf("%s%dns", neg, whole)
+	}
+	f := strings.TrimRight(fmt.Sprintf("%03d", frac), "0")
+	return fmt.Sprintf("%s%d.%sns", neg, whole, f)
+}
+
+// percent renders part/whole as a percentage with one decimal, in integer
+// arithmetic.
+func percent(part, whole sim.Time) string {
+	if whole <= 0 {
+		return "-"
+	}
+	permille := (int64(part)*1000 + int64(whole)/2) / int64(whole)
+	return fmt.Sprintf("%d.%d", permille/10, permille%10)
+}
