@@ -28,7 +28,18 @@ type rawCoherence struct {
 	schemePos pos
 	clock     Hz
 	filter    *rawFilter
+	uncore    []rawUncoreField
 }
+
+// rawUncoreField is one on-chip controller latency of the uncore block.
+type rawUncoreField struct {
+	key string
+	q   quantity
+	p   pos
+}
+
+// uncoreKeys are the fields of coherence.uncore, in Spec.Uncore order.
+var uncoreKeys = []string{"to_controller", "from_controller", "sibling_probe", "request_out", "probe_response", "home"}
 
 type rawFilter struct {
 	p        pos
@@ -238,9 +249,19 @@ func decodeFile(s *errorSink, doc *yaml.Node) *rawFile {
 
 func decodeCoherence(s *errorSink, n *yaml.Node, path string) rawCoherence {
 	c := rawCoherence{p: pos{n.Line, path}}
-	o := s.object(n, path, "scheme", "clock", "filter")
+	o := s.object(n, path, "scheme", "clock", "filter", "uncore")
 	if o == nil {
 		return c
+	}
+	if un := o.get("uncore", false); un != nil {
+		up := join(path, "uncore")
+		if uo := s.object(un, up, uncoreKeys...); uo != nil {
+			for _, k := range uncoreKeys {
+				if q, ok := uo.duration(k, false); ok {
+					c.uncore = append(c.uncore, rawUncoreField{key: k, q: q, p: uo.pos(k)})
+				}
+			}
+		}
 	}
 	c.scheme, _ = o.enum("scheme", true, string(HTBroadcast), string(FSBSnoop), string(Directory))
 	c.schemePos = o.pos("scheme")

@@ -449,6 +449,23 @@ func (r *resolver) coherence() {
 	if c.scheme == string(Directory) && c.filter == nil {
 		r.s.add(c.p.line, join(c.p.path, "filter"), "the directory scheme needs a filter (the directory)")
 	}
+	for _, u := range c.uncore {
+		ps := r.toPs(u.q, u.p, c.clock, join(c.p.path, "clock"))
+		switch u.key {
+		case "to_controller":
+			r.spec.Coherence.Uncore.ToController = ps
+		case "from_controller":
+			r.spec.Coherence.Uncore.FromController = ps
+		case "sibling_probe":
+			r.spec.Coherence.Uncore.SiblingProbe = ps
+		case "request_out":
+			r.spec.Coherence.Uncore.RequestOut = ps
+		case "probe_response":
+			r.spec.Coherence.Uncore.ProbeResponse = ps
+		case "home":
+			r.spec.Coherence.Uncore.Home = ps
+		}
+	}
 	if c.filter == nil {
 		return
 	}

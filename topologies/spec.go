@@ -86,6 +86,36 @@ type Coherence struct {
 	// Filter is the snoop filter, probe filter or directory kept at each
 	// home node (each memory controller); nil if there is none.
 	Filter *Filter `json:"filter,omitempty"`
+	// Uncore is the on-chip controller's latencies, the same in every
+	// package of the machine.
+	Uncore Uncore `json:"uncore"`
+}
+
+// Uncore holds the latencies of a package's on-chip coherence controller
+// (AMD: the system request queue and crossbar; Intel: the bus interface)
+// and of the home memory controller's request ordering. They are hardware
+// parameters, calibrated against measured load-to-use latencies; see
+// sim/cache's doc.go for how they compose into a miss's latency.
+type Uncore struct {
+	// ToController: an L2 miss is known -> the request is at the package
+	// controller.
+	ToController Picoseconds `json:"to_controller_ps"`
+	// FromController: the controller grants -> the data is in the L1 and
+	// the core.
+	FromController Picoseconds `json:"from_controller_ps"`
+	// SiblingProbe: probing another core's L1/L2 on the same chip and
+	// moving its data.
+	SiblingProbe Picoseconds `json:"sibling_probe_ps"`
+	// RequestOut: the controller decides to go off chip -> the request
+	// leaves on the interconnect.
+	RequestOut Picoseconds `json:"request_out_ps"`
+	// ProbeResponse: a probe arrives -> its response leaves (the on-chip
+	// probe of every cache).
+	ProbeResponse Picoseconds `json:"probe_response_ps"`
+	// Home: a request arrives at its home memory controller -> probes or
+	// the grant leave (request ordering; a directory lookup adds the
+	// filter's latency).
+	Home Picoseconds `json:"home_ps"`
 }
 
 // Filter is a snoop filter, probe filter or directory: a set-associative
