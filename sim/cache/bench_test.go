@@ -1,0 +1,169 @@
+package cache
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"mksim/sim"
+	"mksim/sim/mem"
+)
+
+// pingPong has two cores on different nodes write one line in turn: every
+// store is a coherent transfer of the line between the nodes.
+type pingPong struct {
+	s     *System
+	cores [2]int
+	a     mem.Access
+	turn  int
+	left  int
+	moves int
+}
+
+func (p *pingPong) Handle(uint64) { p.next() }
+
+func (p *pingPong) next() {
+	for p.left > 0 {
+		p.left--
+		p.turn ^= 1
+		p.a = mem.Access{Op: mem.OpStore, Addr: p.a.Addr, Value: uint64(p.left)}
+		port := p.s.Port(p.cores[p.turn])
+		if _, _, ok := port.Hit(&p.a); ok {
+			continue
+		}
+		p.moves++
+		port.Issue(&p.a, p)
+		return
+	}
+}
+
+func (p *pingPong) Complete(uint64) { p.next() }
+
+// BenchmarkCoherentMiss measures coherent line transfers per host second:
+// two requesters on different nodes write one line in turn (2 and 8 nodes,
+// broadcast and directory, fake network).
+func BenchmarkCoherentMiss(b *testing.B) {
+	for _, c := range []tconf{
+		{scheme: Broadcast, nodes: 2, cores: 2, l3: true, big: true},
+		{scheme: Broadcast, nodes: 8, cores: 4, l3: true, big: true},
+		{scheme: Directory, nodes: 8, cores: 4, l3: true, big: true},
+		{scheme: SnoopFilter, nodes: 4, cores: 2, cluster: 2, mesi: true, hub: true, big: true},
+	} {
+		b.Run(c.String(), func(b *testing.B) {
+			e, s, n := c.build(b, 1)
+			far := s.NumCores() - 1
+			p := &pingPong{s: s, cores: [2]int{0, far}, a: mem.Access{Addr: memPerNode + 64}, left: b.N}
+			b.ReportAllocs()
+			b.ResetTimer()
+			e.After(0, p, 0)
+			e.RunUntilIdle()
+			b.StopTimer()
+			if p.moves < b.N-1 {
+				b.Fatalf("only %d of %d stores missed", p.moves, b.N)
+			}
+			b.ReportMetric(float64(p.moves)/b.Elapsed().Seconds(), "transfers/s")
+			b.ReportMetric(float64(n.messages())/float64(p.moves), "msgs/transfer")
+			b.ReportMetric(float64(e.Stats().Events)/float64(p.moves), "events/transfer")
+		})
+	}
+}
+
+// trafficCore is a requester that behaves like a core: L1 hits are charged
+// on a local clock without events, as long as it stays below the engine's
+// next event; misses are issued at the local time and waited for.
+type trafficCore struct {
+	s       *System
+	core    int
+	port    mem.Port
+	rng     *rand.Rand
+	private []mem.Addr
+	shared  []mem.Addr
+	a       mem.Access
+	pending bool // a.Op is to be issued when the event fires
+	left    *int
+	ops     *int
+	hits    *int
+}
+
+func (c *trafficCore) pick() {
+	var addr mem.Addr
+	x := c.rng.Uint32()
+	if x%100 < 11 {
+		addr = c.shared[int(x>>8)%len(c.shared)]
+	} else {
+		addr = c.private[int(x>>8)%len(c.private)]
+	}
+	addr += mem.Addr((x>>20)%8) * 8
+	c.a = mem.Access{Op: mem.OpLoad, Addr: addr, ID: mem.OpID(c.core + 1)}
+	if x>>28 < 4 {
+		c.a.Op, c.a.Value = mem.OpStore, uint64(x)
+	}
+}
+
+func (c *trafficCore) Handle(uint64) { c.run() }
+
+func (c *trafficCore) Complete(uint64) { c.run() }
+
+func (c *trafficCore) run() {
+	e := c.s.e
+	t := e.Now()
+	if c.pending {
+		c.pending = false
+		c.port.Issue(&c.a, c)
+		return
+	}
+	for *c.left > 0 {
+		*c.left--
+		*c.ops++
+		c.pick()
+		if _, lat, ok := c.port.Hit(&c.a); ok {
+			*c.hits++
+			t += lat
+			if t > e.NextTime() {
+				e.Schedule(t, c, 0)
+				return
+			}
+			continue
+		}
+		if t == e.Now() {
+			c.port.Issue(&c.a, c)
+		} else {
+			c.pending = true
+			e.Schedule(t, c, 0)
+		}
+		return
+	}
+}
+
+// BenchmarkRandomTraffic measures memory operations per host second with
+// 32 requesters (8 packages of 4 cores, gruyere-like caches) doing about
+// 90 % L1 hits: private working sets plus a few lines shared by all.
+func BenchmarkRandomTraffic(b *testing.B) {
+	for _, c := range []tconf{
+		{scheme: Broadcast, nodes: 8, cores: 4, l3: true, big: true},
+		{scheme: Directory, nodes: 8, cores: 4, l3: true, big: true},
+	} {
+		b.Run(c.String(), func(b *testing.B) {
+			e, s, _ := c.build(b, 1)
+			left, ops, hits := b.N, 0, 0
+			var shared []mem.Addr
+			for i := 0; i < 64; i++ {
+				shared = append(shared, mem.Addr((i%c.nodes)*memPerNode+512<<10+i*mem.LineSize))
+			}
+			for core := 0; core < s.NumCores(); core++ {
+				tc := &trafficCore{s: s, core: core, port: s.Port(core), rng: e.Rand("traffic" + string(rune('A'+core))),
+					shared: shared, left: &left, ops: &ops, hits: &hits}
+				base := int(s.NodeOf(core))*memPerNode + (core%c.cores)*64<<10
+				for i := 0; i < 256; i++ {
+					tc.private = append(tc.private, mem.Addr(base+i*mem.LineSize))
+				}
+				e.After(sim.Time(core), tc, 0)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			e.RunUntilIdle()
+			b.StopTimer()
+			b.ReportMetric(float64(ops)/b.Elapsed().Seconds(), "ops/s")
+			b.ReportMetric(100*float64(hits)/float64(max(ops, 1)), "%hits")
+		})
+	}
+}

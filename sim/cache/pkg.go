@@ -1,0 +1,946 @@
+package cache
+
+import (
+	"fmt"
+
+	"mksim/sim"
+	"mksim/sim/mem"
+)
+
+// PackageStats counts one package controller.
+type PackageStats struct {
+	L3Hits, L3Misses uint64
+	OnChip           uint64 // reads and writes served by another cluster on chip
+	Requests         [3]uint64
+	Writebacks       uint64 // Puts sent
+	ProbesIn         uint64
+	ProbeData        uint64 // probe responses carrying data
+}
+
+// copyRec is an on-chip copy that has just left its array.
+type copyRec struct {
+	line mem.LineAddr
+	st   uint8 // copy state it had
+	pst  uint8
+	data mem.Data
+	ok   bool
+}
+
+func (c *copyRec) dirty() bool { return c.st == cO || c.st == cM }
+
+// ptxn is a package's transaction on one line: an MSHR for a request to the
+// home, or a victim buffer for a writeback. Its state is the line's
+// package state while it lives.
+type ptxn struct {
+	line    mem.LineAddr
+	st      uint8
+	txn     uint64
+	id      mem.OpID
+	kind    mem.Kind
+	cl      *cluster // where the data is installed
+	demand  bool     // holds a package MSHR
+	slot    int      // index in pkg.live
+	waiters reqQueue
+	started sim.Time
+
+	homeSeen   bool
+	expect     int
+	got        int
+	homeShared bool
+	shared     bool // some probe response kept a copy
+	dirtyRecv  bool // a probe response carried dirty data
+
+	// Response data.
+	hasData bool
+	def     bool // definitive (from a cache, or MemX)
+	data    mem.Data
+	// Victim data: the package's own copy, held here when no cache has it.
+	hasVic   bool
+	vicDirty bool
+	vic      mem.Data
+}
+
+// pkg is a package's on-chip controller (AMD: the SRQ and crossbar). It
+// keeps its clusters and L3 coherent and is the node's agent in the
+// inter-node protocol.
+type pkg struct {
+	s        *System
+	node     mem.NodeID
+	cfg      *Package
+	clusters []*cluster
+	l3       *array
+	l3lat    sim.Time
+	tab      *table
+	live     []*ptxn // transactions in flight (few: a linear scan beats a map)
+	txnFree  []*ptxn
+	mshrN    int
+	mshrU    int
+	mshrQ    reqQueue
+	arrive   pkgArrive
+	reqOut   delayLine
+	respOut  delayLine
+	pres     presence
+	stats    PackageStats
+	name     string
+	l3name   string
+	mesi     bool
+	dir      bool
+	retrying bool
+}
+
+// txn returns the transaction in flight on line, or nil.
+func (p *pkg) txn(line mem.LineAddr) *ptxn {
+	for _, t := range p.live {
+		if t.line == line {
+			return t
+		}
+	}
+	return nil
+}
+
+// pkgArrive is the handler for on-chip requests arriving at the package.
+type pkgArrive struct{ p *pkg }
+
+func (a *pkgArrive) Handle(arg uint64) {
+	r := a.p.s.reqs[arg]
+	a.p.request(r)
+	if checkInvariants {
+		a.p.s.checkLine(r.line)
+	}
+}
+
+func (a *pkgArrive) Name() string { return a.p.name }
+
+func newPkg(s *System, cfg *Package) *pkg {
+	p := &pkg{s: s, node: cfg.Node, cfg: cfg, tab: s.tabs.pkg,
+		mshrN: cfg.MSHRs, name: fmt.Sprintf("node%d.pkg", cfg.Node), mesi: s.cfg.MESI, dir: s.cfg.Scheme.directory()}
+	if p.mshrN <= 0 {
+		p.mshrN = 8
+	}
+	p.arrive.p = p
+	p.l3name = p.name + ".L3"
+	p.reqOut = delayLine{s: s, name: p.name + ".reqOut", d: cfg.RequestOut}
+	p.respOut = delayLine{s: s, name: p.name + ".respOut", d: cfg.ProbeResponse}
+	if cfg.L3 != nil {
+		a := newArray(*cfg.L3)
+		p.l3 = &a
+		p.l3lat = cfg.L3.Latency
+	}
+	frames := 0
+	if p.l3 != nil {
+		frames += len(p.l3.frames)
+	}
+	for i := range cfg.Clusters {
+		c := newCluster(s, p, i, &cfg.Clusters[i])
+		p.clusters = append(p.clusters, c)
+		frames += len(c.arr.frames)
+	}
+	p.pres = newPresence(frames)
+	return p
+}
+
+// Name names the controller in panics and traces.
+func (p *pkg) Name() string { return p.name }
+
+// ---------------------------------------------------------------------------
+// Where the line is on chip.
+
+// fref is one on-chip frame holding a line: an L2 frame (c != nil) or an
+// L3 frame (c == nil).
+type fref struct {
+	c *cluster
+	f *frame
+}
+
+type frefs struct {
+	n  int
+	fs [maxClusters + 1]fref
+}
+
+func (p *pkg) frames(line mem.LineAddr, out *frefs) {
+	out.n = 0
+	if !p.pres.maybe(line) {
+		return
+	}
+	for _, c := range p.clusters {
+		if f := c.arr.lookup(line); f != nil {
+			out.fs[out.n] = fref{c, f}
+			out.n++
+		}
+	}
+	if p.l3 != nil {
+		if f := p.l3.lookup(line); f != nil {
+			out.fs[out.n] = fref{nil, f}
+			out.n++
+		}
+	}
+}
+
+func (p *pkg) hasFrames(line mem.LineAddr) bool {
+	if !p.pres.maybe(line) {
+		return false
+	}
+	for _, c := range p.clusters {
+		if c.arr.lookup(line) != nil {
+			return true
+		}
+	}
+	return p.l3 != nil && p.l3.lookup(line) != nil
+}
+
+// sync merges dirty L1 data into the L2s and returns the line's stable
+// package state (which must not be busy) and whether a copy is dirty.
+func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
+	var fs frefs
+	p.frames(line, &fs)
+	st, dirty := pI, false
+	for i := 0; i < fs.n; i++ {
+		r := fs.fs[i]
+		if r.c != nil {
+			r.c.pull(line, r.f)
+		}
+		if i == 0 {
+			st = r.f.pst
+		}
+		if r.f.st == cO || r.f.st == cM {
+			dirty = true
+		}
+	}
+	return st, dirty
+}
+
+// setP records a stable package state in every on-chip copy.
+func (p *pkg) setP(line mem.LineAddr, st uint8) {
+	var fs frefs
+	p.frames(line, &fs)
+	for i := 0; i < fs.n; i++ {
+		fs.fs[i].f.pst = st
+	}
+	if st == pI && fs.n > 0 {
+		sim.Failf(p.name, "I", "line %v: state I with %d copies on chip", line, fs.n)
+	}
+}
+
+func (p *pkg) stepL3(f *frame, ev uint8, why string) {
+	stepCopy(p.s, &p.pres, p.l3name, f, ev, why)
+}
+
+// dropRef removes one on-chip copy and returns it.
+func (p *pkg) dropRef(r fref, ev uint8) copyRec {
+	rec := copyRec{line: r.f.tag, pst: r.f.pst, ok: true}
+	if r.c != nil {
+		rec.data, rec.st = r.c.drop(r.f, ev)
+	} else {
+		rec.data, rec.st = r.f.data, r.f.st
+		p.stepL3(r.f, ev, "drop")
+	}
+	return rec
+}
+
+// placeVictim takes a copy just evicted from an L2: into the L3 if there
+// is one, else off the chip.
+func (p *pkg) placeVictim(v *copyRec, id mem.OpID) {
+	if p.l3 == nil {
+		p.dropCopy(v, id)
+		return
+	}
+	if g := p.l3.lookup(v.line); g != nil {
+		if v.dirty() {
+			g.data = v.data
+			p.stepL3(g, ceHandOff, "victim merge")
+		}
+		p.l3.touch(g)
+		return
+	}
+	w := p.l3.victim(v.line)
+	var wrec copyRec
+	if w.valid() {
+		wrec = p.dropRef(fref{nil, w}, ceEvict)
+	}
+	w.tag, w.st, w.pst, w.data = v.line, v.st, v.pst, v.data
+	p.pres.add(v.line)
+	p.l3.touch(w)
+	if wrec.ok {
+		p.dropCopy(&wrec, id)
+	}
+}
+
+// dropCopy handles a copy that has left the chip's caches: if others
+// remain, a dirty copy hands its ownership to one of them; if it was the
+// last, the package table decides (writeback, or keep it in a transaction's
+// buffer).
+func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
+	var fs frefs
+	p.frames(v.line, &fs)
+	if fs.n > 0 {
+		if v.dirty() {
+			r := fs.fs[0]
+			r.f.data = v.data
+			if r.c != nil {
+				r.c.step(r.f, ceHandOff, "hand-off")
+			} else {
+				p.stepL3(r.f, ceHandOff, "hand-off")
+			}
+		}
+		return
+	}
+	ctx := pctx{line: v.line, id: id, vdata: v.data, vdirty: v.dirty()}
+	if t := p.txn(v.line); t != nil {
+		ctx.t = t
+		p.fire(&ctx, t.st, peLastCopy)
+		return
+	}
+	st := v.pst
+	if st == pE && ctx.vdirty {
+		st = p.fire(&ctx, st, peDirty)
+	}
+	p.fire(&ctx, st, peLastCopy)
+}
+
+// ---------------------------------------------------------------------------
+// The table machine.
+
+type pctx struct {
+	line   mem.LineAddr
+	ev     uint8
+	t      *ptxn
+	r      *req
+	m      *mem.Msg
+	id     mem.OpID
+	vdata  mem.Data // the copy that left (LastCopy, FlushLast)
+	vdirty bool
+	data   mem.Data // captured for a response
+	dirty  bool
+	have   bool
+	free   bool
+	wake   bool
+}
+
+func (p *pkg) fail(line mem.LineAddr, st uint8, format string, args ...any) {
+	sim.Failf(p.name, pStateNames[st], "line %v: %s", line, fmt.Sprintf(format, args...))
+}
+
+// fire runs the row for (st, ev) and returns the next state.
+func (p *pkg) fire(ctx *pctx, st, ev uint8) uint8 {
+	row := p.tab.lookup(st, ev)
+	if row == nil {
+		p.fail(ctx.line, st, "no transition for event %s%s", pEventNames[ev], p.ctxString(ctx))
+	}
+	row.hits++
+	ctx.ev = ev
+	ctx.free, ctx.wake = false, false
+	for _, a := range row.acts {
+		p.act(ctx, st, a)
+	}
+	next := row.next
+	t := ctx.t
+	if transientP(next) {
+		if t == nil {
+			p.fail(ctx.line, st, "event %s: next state %s needs a transaction", pEventNames[ev], pStateNames[next])
+		}
+		t.st = next
+	} else {
+		if t != nil && !ctx.free {
+			p.fail(ctx.line, st, "event %s: stable state %s with a live transaction", pEventNames[ev], pStateNames[next])
+		}
+		var ws *req
+		demand, remote := false, false
+		if t != nil {
+			ws = t.waiters.take()
+			demand = t.demand
+			remote = t.kind == KGetS || t.kind == KGetM || t.kind == KUpg
+			p.freeTxn(t)
+		}
+		if next != st && next != pI || t != nil {
+			p.setP(ctx.line, next)
+		}
+		if ctx.wake {
+			p.rerun(ws, remote)
+		} else if ws != nil {
+			p.fail(ctx.line, st, "event %s: transaction freed with waiters and no wake", pEventNames[ev])
+		}
+		if demand {
+			p.retryMSHR()
+		}
+		return next
+	}
+	if ctx.wake {
+		p.rerun(t.waiters.take(), true)
+	}
+	return next
+}
+
+func (p *pkg) ctxString(ctx *pctx) string {
+	s := ""
+	if ctx.r != nil {
+		s += fmt.Sprintf(" (request %v)", ctx.r)
+	}
+	if ctx.m != nil {
+		s += fmt.Sprintf(" (message %v)", ctx.m)
+	}
+	return s
+}
+
+// rerun re-runs requests that waited on a transaction; remote says the
+// transaction brought the data from off chip.
+func (p *pkg) rerun(r *req, remote bool) {
+	for r != nil {
+		next := r.next
+		r.next = nil
+		r.viaTxn = r.viaTxn || remote
+		p.request(r)
+		r = next
+	}
+}
+
+func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
+	var t *ptxn
+	if n := len(p.txnFree); n > 0 {
+		t = p.txnFree[n-1]
+		p.txnFree = p.txnFree[:n-1]
+		*t = ptxn{}
+	} else {
+		t = new(ptxn)
+	}
+	p.s.txnSeq++
+	t.line, t.txn, t.id, t.demand, t.started = line, p.s.txnSeq, id, demand, p.s.e.Now()
+	if demand {
+		p.mshrU++
+	}
+	t.slot = len(p.live)
+	p.live = append(p.live, t)
+	return t
+}
+
+func (p *pkg) freeTxn(t *ptxn) {
+	last := p.live[len(p.live)-1]
+	p.live[t.slot] = last
+	last.slot = t.slot
+	p.live[len(p.live)-1] = nil
+	p.live = p.live[:len(p.live)-1]
+	if t.demand {
+		p.mshrU--
+	}
+	t.txn = 0
+	p.txnFree = append(p.txnFree, t)
+}
+
+// retryMSHR restarts requests that waited for a package MSHR.
+func (p *pkg) retryMSHR() {
+	if p.retrying {
+		return
+	}
+	p.retrying = true
+	for p.mshrU < p.mshrN && !p.mshrQ.empty() {
+		p.request(p.mshrQ.pop())
+	}
+	p.retrying = false
+}
+
+// request handles an on-chip request that reached the package.
+func (p *pkg) request(r *req) {
+	r.stage = stPkg
+	line := r.line
+	ctx := pctx{line: line, r: r, id: r.id}
+	var st uint8
+	if t := p.txn(line); t != nil {
+		ctx.t, st = t, t.st
+	} else {
+		var dirty bool
+		st, dirty = p.sync(line)
+		if st == pE && dirty {
+			st = p.fire(&ctx, st, peDirty)
+		}
+	}
+	var ev uint8
+	switch {
+	case r.op == mem.OpFlush || r.op == mem.OpInvalidate:
+		ev = peFlush
+		if f := r.l1.cl.arr.lookup(line); f != nil {
+			var fs frefs
+			p.frames(line, &fs)
+			if fs.n == 1 {
+				ev = peFlushLast
+			}
+		}
+	case opClass(r.op) == 1:
+		ev = peWrite
+	default:
+		ev = peRead
+	}
+	if row := p.tab.lookup(st, ev); row != nil && len(row.acts) > 0 && row.acts[0] == paAlloc && p.mshrU >= p.mshrN {
+		p.mshrQ.push(r)
+		return
+	}
+	p.fire(&ctx, st, ev)
+}
+
+// receive handles a message from the network.
+func (p *pkg) receive(m *mem.Msg) {
+	line := m.Line
+	ctx := pctx{line: line, m: m, id: m.ID}
+	t := p.txn(line)
+	var ev uint8
+	switch m.Kind {
+	case KPrbS, KPrbM, KFwdS, KFwdM:
+		p.stats.ProbesIn++
+		switch m.Kind {
+		case KPrbS:
+			ev = pePrbS
+		case KPrbM:
+			ev = pePrbM
+		case KFwdS:
+			ev = peFwdS
+		default:
+			ev = peFwdM
+		}
+		var st uint8
+		if t != nil {
+			ctx.t, st = t, t.st
+		} else {
+			var dirty bool
+			st, dirty = p.sync(line)
+			if st == pE && dirty {
+				st = p.fire(&ctx, st, peDirty)
+			}
+		}
+		p.fire(&ctx, st, ev)
+	default:
+		switch m.Kind {
+		case KMem:
+			ev = peMem
+		case KMemX:
+			ev = peMemX
+		case KGrant:
+			ev = peGrant
+		case KAck:
+			ev = peAck
+		case KAckData:
+			ev = peAckData
+		case KWbGo:
+			ev = peWbGo
+		case KPutAck:
+			ev = pePutAck
+		default:
+			sim.Failf(p.name, "receive", "line %v: unexpected message %v", line, m)
+		}
+		if t == nil || t.txn != m.Txn {
+			st := uint8(pI)
+			if t != nil {
+				st = t.st
+			}
+			p.fail(line, st, "message %v matches no transaction", m)
+		}
+		ctx.t = t
+		id := t.txn
+		p.fire(&ctx, t.st, ev)
+		if p.txn(line) == t && t.txn == id {
+			p.maybeComplete(&ctx)
+		}
+	}
+	p.s.freeMsg(m)
+	if checkInvariants {
+		p.s.checkLine(line)
+	}
+}
+
+// maybeComplete fires the end of a request transaction once the home's
+// response and every probe response are in.
+func (p *pkg) maybeComplete(ctx *pctx) {
+	t := ctx.t
+	if !t.homeSeen || t.got != t.expect {
+		if t.homeSeen && t.got > t.expect {
+			p.fail(t.line, t.st, "%d probe responses, expected %d", t.got, t.expect)
+		}
+		return
+	}
+	ctx.m = nil
+	switch t.st {
+	case pIS, pISd:
+		if t.homeShared || t.shared {
+			p.fire(ctx, t.st, peLastS)
+		} else {
+			p.fire(ctx, t.st, peLastE)
+		}
+	case pIM, pSM, pOM:
+		if t.hasData || t.hasVic || p.hasFrames(t.line) {
+			p.fire(ctx, t.st, peLastM)
+		} else {
+			p.fire(ctx, t.st, peNeedData)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Actions.
+
+func (p *pkg) msg(kind mem.Kind, class mem.Class, dst mem.NodeID, t *ptxn) *mem.Msg {
+	m := p.s.newMsg()
+	m.Kind, m.Class, m.Src, m.Dst, m.Requester = kind, class, p.node, dst, int(p.node)
+	if t != nil {
+		m.Line, m.Txn, m.ID = t.line, t.txn, t.id
+	}
+	return m
+}
+
+func (p *pkg) act(ctx *pctx, st, a uint8) {
+	t := ctx.t
+	line := ctx.line
+	switch a {
+	case paStall:
+		t.waiters.push(ctx.r)
+	case paAlloc:
+		ctx.t = p.newTxn(line, true, ctx.id)
+		ctx.t.cl = ctx.r.l1.cl
+	case paAllocWB:
+		ctx.t = p.newTxn(line, false, ctx.id)
+	case paSendGetS, paSendGetM, paSendUpg:
+		k := KGetS + mem.Kind(a-paSendGetS)
+		t.kind = k
+		p.stats.Requests[k-KGetS]++
+		p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(line), t), 0)
+	case paSendPutM, paSendPutO, paSendPutE:
+		k := KPutM + mem.Kind(a-paSendPutM)
+		t.kind = k
+		p.stats.Writebacks++
+		m := p.msg(k, mem.ClassRequest, p.s.homeOf(line), t)
+		if p.dir && k != KPutE {
+			m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
+		}
+		p.s.send(m)
+	case paSendDataReq:
+		p.s.send(p.msg(KDataReq, mem.ClassRequest, p.s.homeOf(line), t))
+	case paSendWbData:
+		if !t.hasVic {
+			p.fail(line, st, "writeback without data")
+		}
+		m := p.msg(KWbData, mem.ClassData, p.s.homeOf(line), t)
+		m.Data, m.Dirty = t.vic, true
+		p.s.send(m)
+	case paSendWbCancel:
+		p.s.send(p.msg(KWbCancel, mem.ClassResponse, p.s.homeOf(line), t))
+	case paSendDone:
+		m := p.msg(KDone, mem.ClassResponse, p.s.homeOf(line), t)
+		if t.kind == KGetS {
+			m.Shared = ctx.ev == peLastS
+			m.Dirty = t.dirtyRecv && !p.mesi // the previous owner kept O
+			if t.dirtyRecv && p.mesi {
+				m.Kind, m.Class, m.Data = KDoneData, mem.ClassData, t.data
+			}
+		}
+		p.s.send(m)
+	case paGrantRead:
+		p.grantRead(ctx.r, t)
+	case paGrantWrite:
+		p.grantWrite(ctx.r)
+	case paFlushLocal:
+		c := ctx.r.l1.cl
+		if f := c.arr.lookup(line); f != nil {
+			rec := copyRec{line: line, pst: f.pst, ok: true}
+			rec.data, rec.st = c.drop(f, ceEvict)
+			ctx.vdata, ctx.vdirty = rec.data, rec.dirty()
+			if ctx.ev == peFlush {
+				p.dropCopy(&rec, ctx.id)
+			}
+		}
+	case paComplete:
+		ctx.r.src = SrcLocal
+		if ctx.r.viaTxn {
+			ctx.r.src = SrcRemote
+		}
+		p.finish(ctx.r, p.cfg.FromPackage)
+	case paVictim:
+		if ctx.vdirty || !t.hasVic {
+			t.vic, t.vicDirty = ctx.vdata, ctx.vdirty
+		}
+		t.hasVic = true
+	case paCapture:
+		p.capture(ctx)
+	case paShareAll, paShareAllS:
+		ev := ceShare
+		if a == paShareAllS {
+			ev = ceShareS
+		}
+		var fs frefs
+		p.frames(line, &fs)
+		for i := 0; i < fs.n; i++ {
+			r := fs.fs[i]
+			if r.c != nil {
+				r.c.share(r.f, ev)
+			} else {
+				p.stepL3(r.f, ev, "probe")
+			}
+		}
+		if t != nil && ev == ceShareS {
+			t.vicDirty = false
+		}
+	case paInvAll:
+		var fs frefs
+		p.frames(line, &fs)
+		for i := 0; i < fs.n; i++ {
+			p.dropRef(fs.fs[i], ceInv)
+		}
+		if t != nil {
+			t.hasVic, t.vicDirty = false, false
+		}
+	case paAckNo, paAckShared, paData, paDataShared:
+		m := ctx.m
+		r := p.msg(KAck, mem.ClassResponse, mem.NodeID(m.Requester), nil)
+		r.Line, r.Txn, r.ID, r.Requester = line, m.Txn, m.ID, m.Requester
+		r.Shared = a == paAckShared || a == paDataShared
+		if a == paData || a == paDataShared {
+			if !ctx.have {
+				p.fail(line, st, "data response without data")
+			}
+			r.Kind, r.Class, r.Data, r.Dirty = KAckData, mem.ClassData, ctx.data, ctx.dirty
+			p.stats.ProbeData++
+		}
+		p.respOut.push(r, 0)
+	case paHome:
+		if t.homeSeen {
+			p.fail(line, st, "two home responses")
+		}
+		t.homeSeen, t.expect, t.homeShared = true, ctx.m.Acks, ctx.m.Shared
+	case paCount:
+		t.got++
+		t.shared = t.shared || ctx.m.Shared
+		if ctx.m.Kind == KAckData && ctx.m.Dirty {
+			t.dirtyRecv = true
+		}
+	case paBuf:
+		m := ctx.m
+		switch {
+		case m.Kind == KAckData:
+			if t.def && t.hasData && m.Kind == KAckData && t.data != m.Data {
+				p.fail(line, st, "two different definitive data responses")
+			}
+			t.data, t.hasData, t.def = m.Data, true, true
+		case !t.def:
+			t.data, t.hasData = m.Data, true
+			t.def = m.Kind == KMemX
+		}
+	case paInstallEarly:
+		if p.hasFrames(line) {
+			p.fail(line, st, "early install with copies on chip")
+		}
+		t.cl.install(line, cS, pS, t.data, t.id)
+	case paInstallS, paInstallE:
+		p.installRead(ctx, a == paInstallE)
+	case paInstallM:
+		p.installM(ctx)
+	case paFree:
+		ctx.free = true
+	case paWake:
+		ctx.wake = true
+	default:
+		p.fail(line, st, "unknown action %d", a)
+	}
+}
+
+// capture takes the freshest data of the line: a dirty copy, else any
+// copy, else the transaction's victim buffer.
+func (p *pkg) capture(ctx *pctx) {
+	var fs frefs
+	p.frames(ctx.line, &fs)
+	ctx.have, ctx.dirty = false, false
+	for i := 0; i < fs.n; i++ {
+		f := fs.fs[i].f
+		d := f.st == cO || f.st == cM
+		if !ctx.have || d {
+			ctx.data, ctx.have, ctx.dirty = f.data, true, d
+		}
+	}
+	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {
+		ctx.data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
+	}
+}
+
+// finish completes an on-chip request after d.
+func (p *pkg) finish(r *req, d sim.Time) {
+	r.l1.cl.release(r)
+	r.l1.completeAt(r, d)
+}
+
+// grantRead serves a read on chip: from the requester's own L2, the L3, a
+// sibling cluster, or the transaction's buffer.
+func (p *pkg) grantRead(r *req, t *ptxn) {
+	c := r.l1.cl
+	line := r.line
+	lat := p.cfg.FromPackage
+	f := c.arr.lookup(line)
+	r.src = SrcLocal
+	if f == nil && p.l3 != nil {
+		if g := p.l3.lookup(line); g != nil {
+			st, pst, data := g.st, g.pst, g.data
+			p.stepL3(g, ceEvict, "move to L2")
+			f = c.install(line, st, pst, data, r.id)
+			lat += p.l3lat
+			p.stats.L3Hits++
+			r.src = SrcL3
+		} else {
+			p.stats.L3Misses++
+		}
+	}
+	if f == nil {
+		for _, d := range p.clusters {
+			if d == c {
+				continue
+			}
+			if g := d.arr.lookup(line); g != nil {
+				d.share(g, ceShare)
+				f = c.install(line, cS, g.pst, g.data, r.id)
+				lat += p.cfg.SiblingProbe
+				p.stats.OnChip++
+				r.src = SrcPackage
+				break
+			}
+		}
+	}
+	if f == nil && t != nil && t.hasVic {
+		st := uint8(cS)
+		if t.vicDirty {
+			st = cO
+		}
+		f = c.install(line, st, pS, t.vic, r.id)
+		t.hasVic, t.vicDirty = false, false
+	}
+	if f == nil {
+		p.fail(line, pS, "read granted with no copy on chip (request %v)", r)
+	}
+	if r.viaTxn && r.src == SrcLocal {
+		r.src = SrcRemote
+	}
+	c.fillL1(r.l1, f, r)
+	p.finish(r, lat)
+}
+
+// grantWrite serves a write on chip (package E or M): every other copy is
+// invalidated and the requester's L2 gets the line M.
+func (p *pkg) grantWrite(r *req) {
+	c := r.l1.cl
+	line := r.line
+	var fs frefs
+	p.frames(line, &fs)
+	var data mem.Data
+	have, other, inL3 := false, false, false
+	var own *frame
+	for i := 0; i < fs.n; i++ {
+		ref := fs.fs[i]
+		d := ref.f.st == cO || ref.f.st == cM
+		if !have || d {
+			data, have = ref.f.data, true
+		}
+		if ref.c == c {
+			own = ref.f
+			continue
+		}
+		if ref.c == nil {
+			inL3 = true
+		} else {
+			other = true
+		}
+		p.dropRef(ref, ceInv)
+	}
+	if !have {
+		p.fail(line, pM, "write granted with no copy on chip (request %v)", r)
+	}
+	lat := p.cfg.FromPackage
+	r.src = SrcLocal
+	switch {
+	case other:
+		lat += p.cfg.SiblingProbe
+		p.stats.OnChip++
+		r.src = SrcPackage
+	case inL3:
+		lat += p.l3lat
+		p.stats.L3Hits++
+		r.src = SrcL3
+	}
+	if r.viaTxn && r.src == SrcLocal {
+		r.src = SrcRemote
+	}
+	if own == nil {
+		own = c.install(line, cM, pM, data, r.id)
+	} else {
+		own.data = data
+		c.step(own, ceGrantM, "grant write")
+	}
+	c.fillL1(r.l1, own, r)
+	p.finish(r, lat)
+}
+
+// installRead ends a read transaction: the line goes to the requester's
+// cluster unless a copy is already on chip.
+func (p *pkg) installRead(ctx *pctx, excl bool) {
+	t := ctx.t
+	var fs frefs
+	p.frames(t.line, &fs)
+	if fs.n == 0 {
+		data := t.data
+		if !t.hasData {
+			if !t.hasVic {
+				p.fail(t.line, t.st, "read completes without data")
+			}
+			data = t.vic
+		}
+		st := uint8(cS)
+		if excl {
+			st = cE
+		}
+		t.cl.install(t.line, st, pS, data, t.id)
+		t.hasVic = false
+		return
+	}
+	if excl && fs.n == 1 {
+		f := fs.fs[0]
+		if f.c != nil {
+			f.c.step(f.f, ceGrantE, "exclusive")
+		} else {
+			p.stepL3(f.f, ceGrantE, "exclusive")
+		}
+	}
+	t.hasVic = false
+}
+
+// installM ends a write transaction: the requester's cluster gets the line
+// M with the freshest data; every other on-chip copy is invalidated.
+func (p *pkg) installM(ctx *pctx) {
+	t := ctx.t
+	line := t.line
+	var fs frefs
+	p.frames(line, &fs)
+	var data mem.Data
+	have := false
+	var own *frame
+	for i := 0; i < fs.n; i++ {
+		ref := fs.fs[i]
+		if ref.c != nil {
+			ref.c.pull(line, ref.f)
+		}
+		d := ref.f.st == cO || ref.f.st == cM
+		if !have || d {
+			data, have = ref.f.data, true
+		}
+		if ref.c == t.cl {
+			own = ref.f
+			continue
+		}
+		p.dropRef(ref, ceInv)
+	}
+	if !have && t.hasVic {
+		data, have = t.vic, true
+	}
+	if !have && t.hasData {
+		data, have = t.data, true
+	}
+	if !have {
+		p.fail(line, t.st, "write completes without data")
+	}
+	t.hasVic = false
+	if own == nil {
+		t.cl.install(line, cM, pM, data, t.id)
+	} else {
+		own.data = data
+		t.cl.step(own, ceGrantM, "write complete")
+	}
+}

@@ -1,0 +1,274 @@
+package cache
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+
+	"mksim/sim"
+	"mksim/sim/mem"
+)
+
+// Broadcaster is implemented by networks that can deliver one message to
+// several nodes at once (an FSB snoop seen by every agent in one bus
+// transaction). When the network has it, home probes use it.
+type Broadcaster interface {
+	Broadcast(m *mem.Msg, dsts []mem.NodeID)
+}
+
+// MsgPool is implemented by networks that pool messages. When the network
+// has it, the caches take messages from it and free the ones they receive;
+// otherwise they keep a pool of their own. Either way, a message received
+// belongs to the caches from the moment Receive is called.
+type MsgPool interface {
+	NewMsg() *mem.Msg
+	Free(m *mem.Msg)
+}
+
+// System is the memory hierarchy of one machine: every core's L1, the L2s,
+// the packages' L3s and on-chip controllers, and the homes (memory
+// controllers with their directories). It sends and receives coherence
+// messages through a mem.Network and implements mem.Receiver for all its
+// nodes.
+type System struct {
+	e      *sim.Engine
+	cfg    Config
+	net    mem.Network
+	bcast  Broadcaster
+	pool   MsgPool
+	memory *mem.Memory
+	homes  *mem.HomeMap
+	tabs   *tableSet
+
+	pkgs        []*pkg
+	nodes       []nodeUnit // indexed by NodeID
+	l1s         []*L1      // indexed by core
+	reqs        []*req     // every L1 MSHR, by global index
+	caching     []mem.NodeID
+	cachingMask uint64
+	scratch     []mem.NodeID
+
+	txnSeq  uint64
+	msgFree []*mem.Msg
+}
+
+type nodeUnit struct {
+	s    *System
+	id   mem.NodeID
+	pkg  *pkg
+	home *home
+}
+
+// Receive delivers a message to this node's package or home controller.
+func (n *nodeUnit) Receive(m *mem.Msg) { n.s.Receive(m) }
+
+// New builds the caches and controllers described by cfg over physical
+// memory m, whose lines are homed as homes says. Wire it to a network with
+// SetNetwork before running, and attach the System (or Receiver(node)) as
+// the network's receiver for every node in Nodes().
+func New(e *sim.Engine, cfg Config, m *mem.Memory, homes *mem.HomeMap) (*System, error) {
+	ncores, err := cfg.validate(homes)
+	if err != nil {
+		return nil, fmt.Errorf("cache config: %w", err)
+	}
+	s := &System{e: e, cfg: cfg, memory: m, homes: homes, tabs: newTableSet(cfg.Scheme, cfg.MESI)}
+	maxNode := mem.NodeID(0)
+	for _, p := range cfg.Packages {
+		maxNode = max(maxNode, p.Node)
+	}
+	for _, h := range cfg.Homes {
+		maxNode = max(maxNode, h.Node)
+	}
+	s.nodes = make([]nodeUnit, maxNode+1)
+	for i := range s.nodes {
+		s.nodes[i] = nodeUnit{s: s, id: mem.NodeID(i)}
+	}
+	s.l1s = make([]*L1, ncores)
+	for i := range cfg.Packages {
+		p := newPkg(s, &cfg.Packages[i])
+		s.pkgs = append(s.pkgs, p)
+		s.nodes[p.node].pkg = p
+		s.caching = append(s.caching, p.node)
+	}
+	sort.Slice(s.caching, func(i, j int) bool { return s.caching[i] < s.caching[j] })
+	for _, c := range s.caching {
+		s.cachingMask |= bit(c)
+	}
+	for i := range cfg.Homes {
+		h := newHome(s, &cfg.Homes[i])
+		s.nodes[h.node].home = h
+	}
+	return s, nil
+}
+
+// SetNetwork connects the caches to the interconnect. If the network also
+// implements Broadcaster or MsgPool, those are used.
+func (s *System) SetNetwork(n mem.Network) {
+	s.net = n
+	s.bcast, _ = n.(Broadcaster)
+	s.pool, _ = n.(MsgPool)
+}
+
+// Engine is the engine the system runs on.
+func (s *System) Engine() *sim.Engine { return s.e }
+
+// Config returns the configuration the system was built from.
+func (s *System) Config() Config { return s.cfg }
+
+// Memory is the physical memory behind the homes.
+func (s *System) Memory() *mem.Memory { return s.memory }
+
+// NumCores is the number of cores (L1 ports).
+func (s *System) NumCores() int { return len(s.l1s) }
+
+// Port is core's view of its L1 data cache.
+func (s *System) Port(core int) mem.Port { return s.l1s[core] }
+
+// L1 returns core's L1 (for counters and the probe helpers).
+func (s *System) L1(core int) *L1 { return s.l1s[core] }
+
+// Nodes lists every node the system has a controller at (packages, homes).
+func (s *System) Nodes() []mem.NodeID {
+	var ns []mem.NodeID
+	for i := range s.nodes {
+		if s.nodes[i].pkg != nil || s.nodes[i].home != nil {
+			ns = append(ns, mem.NodeID(i))
+		}
+	}
+	return ns
+}
+
+// NodeOf returns the node (package) core belongs to.
+func (s *System) NodeOf(core int) mem.NodeID { return s.l1s[core].cl.pkg.node }
+
+// Receiver returns the receiver to attach to the network for node n.
+func (s *System) Receiver(n mem.NodeID) mem.Receiver { return &s.nodes[n] }
+
+// Receive dispatches a message to the package or home controller at
+// m.Dst. The system owns m from now on.
+func (s *System) Receive(m *mem.Msg) {
+	if int(m.Dst) < 0 || int(m.Dst) >= len(s.nodes) {
+		sim.Failf("cache", "receive", "message %v for unknown node %d", m, m.Dst)
+	}
+	n := &s.nodes[m.Dst]
+	if toHome(m.Kind) {
+		if n.home == nil {
+			sim.Failf("cache", "receive", "message %v for node %d, which has no home", m, m.Dst)
+		}
+		n.home.receive(m)
+		return
+	}
+	if n.pkg == nil {
+		sim.Failf("cache", "receive", "message %v for node %d, which has no package", m, m.Dst)
+	}
+	n.pkg.receive(m)
+}
+
+func (s *System) homeOf(l mem.LineAddr) mem.NodeID { return s.homes.Home(l.Addr(0)) }
+
+func (s *System) newMsg() *mem.Msg {
+	if s.pool != nil {
+		return s.pool.NewMsg()
+	}
+	if n := len(s.msgFree); n > 0 {
+		m := s.msgFree[n-1]
+		s.msgFree = s.msgFree[:n-1]
+		*m = mem.Msg{}
+		return m
+	}
+	return new(mem.Msg)
+}
+
+func (s *System) freeMsg(m *mem.Msg) {
+	if s.pool != nil {
+		s.pool.Free(m)
+		return
+	}
+	s.msgFree = append(s.msgFree, m)
+}
+
+func (s *System) send(m *mem.Msg) {
+	if s.net == nil {
+		sim.Failf("cache", "send", "no network: call SetNetwork before running (message %v)", m)
+	}
+	s.net.Send(m)
+}
+
+// sendMany sends a copy of m to every node of dsts (m itself is one copy).
+func (s *System) sendMany(m *mem.Msg, dsts []mem.NodeID) {
+	if len(dsts) == 0 {
+		s.freeMsg(m)
+		return
+	}
+	if s.bcast != nil {
+		s.bcast.Broadcast(m, dsts)
+		return
+	}
+	for i, d := range dsts {
+		c := m
+		if i < len(dsts)-1 {
+			c = s.newMsg()
+			*c = *m
+		}
+		c.Dst = d
+		s.send(c)
+	}
+}
+
+// delayLine sends messages a fixed delay after they are pushed. One delay
+// per line keeps it a FIFO: one event per message, no allocation.
+type delayLine struct {
+	s    *System
+	name string
+	d    sim.Time
+	q    []dlEntry
+	head int
+}
+
+type dlEntry struct {
+	m    *mem.Msg
+	dsts uint64 // non-zero: a copy to each node in the mask
+}
+
+// push sends m after the line's delay: to m.Dst, or, if dsts is not zero,
+// a copy to every node in the mask.
+func (dl *delayLine) push(m *mem.Msg, dsts uint64) {
+	if dl.d == 0 {
+		dl.out(dlEntry{m, dsts})
+		return
+	}
+	dl.q = append(dl.q, dlEntry{m, dsts})
+	dl.s.e.After(dl.d, dl, 0)
+}
+
+func (dl *delayLine) out(en dlEntry) {
+	if en.dsts == 0 {
+		dl.s.send(en.m)
+		return
+	}
+	ns := dl.s.scratch[:0]
+	for mask := en.dsts; mask != 0; mask &= mask - 1 {
+		ns = append(ns, mem.NodeID(bits.TrailingZeros64(mask)))
+	}
+	dl.s.scratch = ns
+	dl.s.sendMany(en.m, ns)
+}
+
+// Handle sends the oldest queued message.
+func (dl *delayLine) Handle(uint64) {
+	en := dl.q[dl.head]
+	dl.q[dl.head] = dlEntry{}
+	dl.head++
+	if dl.head == len(dl.q) {
+		dl.q = dl.q[:0]
+		dl.head = 0
+	}
+	dl.out(en)
+}
+
+// Name names the delay line in panics and traces.
+func (dl *delayLine) Name() string { return dl.name }
+
+func (dl *delayLine) pending() int { return len(dl.q) - dl.head }
+
+func bit(n mem.NodeID) uint64 { return 1 << uint(n) }

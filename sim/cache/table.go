@@ -1,0 +1,110 @@
+package cache
+
+import (
+	"fmt"
+	"strings"
+)
+
+// keep as a row's next state means "stay in the current state".
+const keep = 0xff
+
+// row is one transition: the actions to run, in order, and the next state.
+type row struct {
+	set  bool
+	next uint8
+	acts []uint8
+	hits uint64 // times the row ran (coverage)
+}
+
+// table is a protocol controller written as data: (state, event) ->
+// (actions, next state). A pair with no row is a protocol bug: the
+// controller panics naming the line, the state and the event.
+type table struct {
+	name    string
+	states  []string
+	events  []string
+	actions []string
+	rows    [][]row
+}
+
+func newTable(name string, states, events, actions []string) *table {
+	t := &table{name: name, states: states, events: events, actions: actions}
+	t.rows = make([][]row, len(states))
+	for i := range t.rows {
+		t.rows[i] = make([]row, len(events))
+	}
+	return t
+}
+
+// add defines (s, e) -> (acts, next). Defining a pair twice is a bug in
+// the table itself and panics at start-up.
+func (t *table) add(s, e, next uint8, acts ...uint8) {
+	r := &t.rows[s][e]
+	if r.set {
+		panic(fmt.Sprintf("cache: table %s: row (%s, %s) defined twice", t.name, t.states[s], t.events[e]))
+	}
+	if next == keep {
+		next = s
+	}
+	*r = row{set: true, next: next, acts: acts}
+}
+
+// addAll defines the same row for several states; next==keep keeps each.
+func (t *table) addAll(ss []uint8, e, next uint8, acts ...uint8) {
+	for _, s := range ss {
+		t.add(s, e, next, acts...)
+	}
+}
+
+// lookup returns the row for (s, e), or nil if the pair is not listed.
+func (t *table) lookup(s, e uint8) *row {
+	r := &t.rows[s][e]
+	if !r.set {
+		return nil
+	}
+	return r
+}
+
+// String prints every listed row, one per line, in state then event order:
+// the golden form of the table.
+func (t *table) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table %s\n", t.name)
+	for s := range t.rows {
+		for e := range t.rows[s] {
+			r := &t.rows[s][e]
+			if !r.set {
+				continue
+			}
+			line := fmt.Sprintf("  %-5s %-9s -> %-5s", t.states[s], t.events[e], t.states[r.next])
+			for _, a := range r.acts {
+				line += " " + t.actions[a]
+			}
+			b.WriteString(strings.TrimRight(line, " "))
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// unexercised lists the rows that never ran, as "table: state event".
+func (t *table) unexercised() []string {
+	var out []string
+	for s := range t.rows {
+		for e := range t.rows[s] {
+			if r := &t.rows[s][e]; r.set && r.hits == 0 {
+				out = append(out, fmt.Sprintf("%s: %s %s", t.name, t.states[s], t.events[e]))
+			}
+		}
+	}
+	return out
+}
+
+// addHits adds u's row counters into t (same shape).
+func (t *table) addHits(u *table) {
+	for s := range t.rows {
+		for e := range t.rows[s] {
+			t.rows[s][e].hits += u.rows[s][e].hits
+		}
+	}
+}

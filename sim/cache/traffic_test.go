@@ -1,0 +1,90 @@
+package cache
+
+import (
+	"testing"
+
+	"mksim/sim/mem"
+)
+
+// idNet wraps fakeNet and records the OpID of every message sent.
+type idNet struct {
+	*fakeNet
+	ids []mem.OpID
+}
+
+func (n *idNet) Send(m *mem.Msg) {
+	n.ids = append(n.ids, m.ID)
+	n.fakeNet.Send(m)
+}
+
+// TestOnChipSharingNoTraffic: a line written in turn by every core of one
+// package, and read by all of them, causes no interconnect message once the
+// package has it exclusive.
+func TestOnChipSharingNoTraffic(t *testing.T) {
+	for _, c := range []tconf{
+		{scheme: Broadcast, nodes: 4, cores: 4, l3: true, big: true},
+		{scheme: Broadcast, nodes: 4, cores: 4, big: true},
+		{scheme: Directory, nodes: 4, cores: 4, cluster: 2, big: true},
+		{scheme: SnoopFilter, nodes: 2, cores: 4, cluster: 2, mesi: true, hub: true, big: true},
+	} {
+		t.Run(c.String(), func(t *testing.T) {
+			_, s, n := c.build(t, 1)
+			a := mem.Addr(3*memPerNode/2 + 128) // homed off package 0 (or at the hub)
+			store(s, 0, a, 1)
+			s.Settle()
+			before := n.messages()
+			for i := 0; i < 20; i++ {
+				for core := 0; core < c.cores; core++ {
+					store(s, core, a, uint64(i*10+core))
+					for r := 0; r < c.cores; r++ {
+						if v := load(s, r, a); v != uint64(i*10+core) {
+							t.Fatalf("core %d reads %d", r, v)
+						}
+					}
+					fetchAdd(s, (core+1)%c.cores, a+8, 1)
+				}
+			}
+			s.Settle()
+			if d := n.messages() - before; d != 0 {
+				t.Errorf("%d interconnect messages for a line shared inside one package", d)
+			}
+			st := s.Stats().Packages[0]
+			if st.OnChip == 0 {
+				t.Errorf("no on-chip transfers counted")
+			}
+		})
+	}
+}
+
+// TestOpIDAttribution: every message caused by an access carries its OpID.
+func TestOpIDAttribution(t *testing.T) {
+	for _, c := range allSchemes() {
+		t.Run(c.String(), func(t *testing.T) {
+			_, s, n := c.build(t, 1)
+			in := &idNet{fakeNet: n}
+			s.SetNetwork(in)
+			a := mem.Addr(memPerNode + 64)
+			other := s.NumCores() - 1 // on the last package
+			for i, acc := range []mem.Access{
+				{Op: mem.OpStore, Addr: a, Value: 1, ID: 11},
+				{Op: mem.OpLoad, Addr: a, ID: 12},
+				{Op: mem.OpStore, Addr: a, Value: 2, ID: 13},
+				{Op: mem.OpFetchAdd, Addr: a, Value: 1, ID: 14},
+			} {
+				core := []int{0, other}[i%2]
+				in.ids = in.ids[:0]
+				acc := acc
+				s.Access(core, &acc)
+				s.Settle()
+				if len(in.ids) == 0 {
+					t.Fatalf("access %v sent no message", &acc)
+				}
+				for _, id := range in.ids {
+					if id != acc.ID {
+						t.Fatalf("access %v: a message carries op %d", &acc, id)
+					}
+				}
+			}
+		})
+	}
+}
