@@ -111,7 +111,7 @@ other is given as a file path.`,
 	root.PersistentFlags().Uint64Var(&opts.seed, "seed", 1, "seed of every random stream in the run")
 	root.PersistentFlags().BoolVar(&opts.json, "json", false, "print machine-readable JSON instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(opts), newTopoCmd(opts), newListCmd(opts), newVersionCmd(opts))
+	root.AddCommand(newRunCmd(opts), newTopoCmd(opts), newListCmd(opts), newVersionCmd(opts), newReproduceCmd(opts), newProbeCmd(opts))
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "help" {
