@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mksim/experiments"
 	"mksim/topologies"
 )
 
@@ -21,8 +22,11 @@ the paper's 8×4-core AMD, when no topology is given) and report what the
 machine costs: per core-pair class and per link, a shared-memory cache-line
 transfer against a URPC message.
 
-For now run loads and validates the machine and prints its summary; the
-simulation itself is being built.`,
+It prints every core's boot report, then per class (shared cache, same die,
+one hop, two hops, ...) the cycles to move one line by coherence beside one
+URPC message, the off-chip coherence transactions per message, and the
+messages and bytes each URPC message puts on each link, then the host
+speed of the simulation.`,
 		Example: `  mksim run
   mksim run topologies/gruyere.yaml
   mksim run amd4x4 --seed 7
@@ -48,29 +52,50 @@ type runOptions struct {
 	JSON bool
 }
 
-// runMachine is mksim run's body, given a loaded, valid machine. It is the
-// one function to replace when the simulator can boot the machine: build it
-// from spec (sim/machine), start the multikernel on every core and print
-// the costs. Until then it prints the machine's summary.
+// runMachine is mksim run's body: build the machine, boot every core, and
+// print per core-pair class what moving a line by shared memory costs
+// beside a URPC message, and the traffic each message causes per link.
 func runMachine(w io.Writer, spec *topologies.Spec, o runOptions) error {
-	if o.JSON {
-		return writeJSON(w, struct {
-			Machine  string `json:"machine"`
-			Source   string `json:"source"`
-			Hash     string `json:"sha256"`
-			Seed     uint64 `json:"seed"`
-			Packages int    `json:"packages"`
-			Cores    int    `json:"cores"`
-			Nodes    int    `json:"nodes"`
-			Links    int    `json:"links"`
-			Diameter int    `json:"hop_diameter"`
-		}{spec.Name, spec.Source, spec.Hash(), o.Seed, len(spec.Packages), spec.NumCores(), len(spec.Nodes), len(spec.Links), spec.Diameter()})
+	rep, err := experiments.MachineCosts(spec, o.Seed)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "machine    %s (%s, sha256 %.12s)\n", spec.Name, spec.Source, spec.Hash())
+	if o.JSON {
+		return writeJSON(w, rep)
+	}
+	fmt.Fprintf(w, "machine    %s (%s, sha256 %.12s), seed %d\n", spec.Name, spec.Source, spec.Hash(), o.Seed)
 	fmt.Fprintf(w, "size       %s\n", machineSummary(spec))
-	fmt.Fprintf(w, "coherence  %s\n", coherenceSummary(spec))
-	fmt.Fprintf(w, "hops       diameter %d\n", spec.Diameter())
-	fmt.Fprintf(w, "seed       %d\n", o.Seed)
-	fmt.Fprintf(w, "\nthe machine is valid; booting the multikernel on it is not implemented yet (see mksim topo show %s)\n", spec.Name)
+	fmt.Fprintf(w, "coherence  %s\n\n", coherenceSummary(spec))
+	fmt.Fprintf(w, "boot: every core wrote its ID and TSC to a table in core 0's memory; core 0 read it back\n")
+	fmt.Fprintf(w, "  %4s  %3s  %4s  %-14s  %10s  %10s\n", "core", "pkg", "node", "type", "tsc@write", "cycles")
+	for _, c := range rep.Boot.Cores {
+		cc := spec.Cores[c.ID]
+		fmt.Fprintf(w, "  %4d  %3d  %4d  %-14s  %10d  %10d\n", c.ID, cc.Package, cc.Node, spec.CoreType(int(c.ID)).Name, c.TSC, c.Cycles)
+	}
+	fmt.Fprintf(w, "\nshared memory vs messages, in cycles of the first core of each pair\n")
+	fmt.Fprintf(w, "  %-10s  %-7s  %12s  %10s  %14s\n", "class", "pair", "line moved", "URPC msg", "transactions")
+	for _, p := range rep.Pairs {
+		fmt.Fprintf(w, "  %-10s  %-7s  %12d  %10.1f  %14.2f\n", p.Class, fmt.Sprintf("%d->%d", p.A, p.B), p.SHMLine, p.URPC, p.Transactions)
+	}
+	fmt.Fprintf(w, "  (line moved: load of a line the other core just wrote; URPC msg: half a polled\n")
+	fmt.Fprintf(w, "   round trip; transactions: off-chip coherence requests per message)\n")
+	fmt.Fprintf(w, "\ninterconnect traffic per URPC message, by link direction\n")
+	for _, p := range rep.Pairs {
+		if len(p.Links) == 0 {
+			fmt.Fprintf(w, "  %-10s  none: the pair shares a package\n", p.Class)
+			continue
+		}
+		for i, l := range p.Links {
+			class := ""
+			if i == 0 {
+				class = p.Class
+			}
+			fmt.Fprintf(w, "  %-10s  %-16s %6.2f msgs %8.1f bytes\n", class, l.Link, l.Msgs, l.Bytes)
+		}
+	}
+	st := rep.Engine
+	cyc := float64(rep.Clock.Cycles(st.SimTime))
+	fmt.Fprintf(w, "\nhost %.3fs: %d events (%.2f M events/s in the engine), %v simulated = %.0f cycles of core 0 (%.2f M cycles per host second)\n",
+		rep.Host.Seconds(), st.Events, st.EventsPerSecond()/1e6, st.SimTime, cyc, cyc/rep.Host.Seconds()/1e6)
 	return nil
 }
