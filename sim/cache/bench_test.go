@@ -167,3 +167,29 @@ func BenchmarkRandomTraffic(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkL1Hit measures the Hit fast path: loads and stores to lines the
+// L1 holds (64 KB, 2-way, 32 lines in use).
+func BenchmarkL1Hit(b *testing.B) {
+	c := tconf{scheme: Broadcast, nodes: 2, cores: 1, l3: true, big: true}
+	_, s, _ := c.build(b, 1)
+	var addrs [32]mem.Addr
+	for i := range addrs {
+		addrs[i] = mem.Addr(i * mem.LineSize)
+		store(s, 0, addrs[i], 1)
+	}
+	s.Settle()
+	port := s.Port(0)
+	var a mem.Access
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a = mem.Access{Op: mem.OpLoad, Addr: addrs[i&31] + mem.Addr(i&7)*8}
+		if i&3 == 0 {
+			a.Op, a.Value = mem.OpStore, uint64(i)
+		}
+		if _, _, ok := port.Hit(&a); !ok {
+			b.Fatal("miss")
+		}
+	}
+}

@@ -91,6 +91,10 @@
 //   - Flush and Invalidate remove the line from the requesting core's L1
 //     and L2 (dirty data stays coherent: it moves to another copy on chip
 //     or is written back). Non-coherent cores are not modelled.
+//   - A Package is one coherence node. The Intel X5355 package holds two
+//     dies that share nothing but the front-side bus, so each die should be
+//     its own Package (one cluster of two cores sharing the 4 MB L2), all
+//     homed at the memory controller hub.
 //   - Prefetches complete at once for the core and fill in the background;
 //     they are dropped when the L1 has no free MSHR.
 //
@@ -102,8 +106,10 @@
 // a stall. Building with -tags invariants checks after every transition:
 // one writer or many readers, at most one owner, identical readable
 // copies, memory up to date when nobody owns the line, and a directory that
-// agrees with the caches. MeasureLoad, EvictL1, EvictL2 and Stats give the
-// probe what it needs.
+// agrees with the caches. For `mksim probe`, System.Probe measures a
+// core's load-to-use latency from every level and every node (warming lines
+// with real accesses); Access, MeasureLoad, EvictL1, EvictL2 and Stats are
+// the pieces it is made of.
 //
 // Imports: the standard library, mksim/sim and mksim/sim/mem only; never
 // sim/interconnect (sim/machine wires the two) nor topologies.

@@ -99,6 +99,9 @@ func (s *System) DumpInFlight() string {
 	fmt.Fprintf(&b, "in flight at %v:\n", s.e.Now())
 	lines := map[mem.LineAddr]bool{}
 	for _, l := range s.l1s {
+		if l == nil {
+			continue
+		}
 		for i := range l.mshr {
 			if r := &l.mshr[i]; r.stage != stFree {
 				fmt.Fprintf(&b, "  %s mshr %d: %v\n", l.name, i, r)

@@ -70,7 +70,8 @@ type hctx struct {
 }
 
 func (h *home) receive(m *mem.Msg) {
-	hl := h.lines[m.Line]
+	line := m.Line
+	hl := h.lines[line]
 	if hl == nil {
 		if n := len(h.pool); n > 0 {
 			hl = h.pool[n-1]
@@ -79,8 +80,8 @@ func (h *home) receive(m *mem.Msg) {
 		} else {
 			hl = new(hline)
 		}
-		hl.line, hl.owner = m.Line, -1
-		h.lines[m.Line] = hl
+		hl.line, hl.owner = line, -1
+		h.lines[line] = hl
 	}
 	h.handle(hl, m)
 	for hl.st != hBusy && hl.st != hBusyWB && hl.st != hBS && hl.st != hBM && len(hl.q) > 0 {
@@ -95,7 +96,7 @@ func (h *home) receive(m *mem.Msg) {
 		h.pool = append(h.pool, hl)
 	}
 	if checkInvariants {
-		h.s.checkLine(m.Line)
+		h.s.checkLine(line)
 	}
 }
 

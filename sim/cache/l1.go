@@ -61,6 +61,7 @@ type req struct {
 	src     Source
 	holdsL2 bool
 	viaTxn  bool // waited for an off-chip transaction
+	l3seen  bool // counted as an L3 access
 	next    *req
 }
 
@@ -257,7 +258,7 @@ func (l *L1) start(a *mem.Access, done mem.Completion) {
 	l.free = l.free[:n]
 	r := &l.mshr[idx]
 	r.op, r.addr, r.line, r.val, r.old, r.id = a.Op, a.Addr, a.Addr.Line(), a.Value, a.Old, a.ID
-	r.done, r.result, r.issued, r.stage, r.src, r.viaTxn = done, 0, l.s.e.Now(), stL2, SrcL2, false
+	r.done, r.result, r.issued, r.stage, r.src, r.viaTxn, r.l3seen = done, 0, l.s.e.Now(), stL2, SrcL2, false, false
 	l.stats.Misses++
 	if l.cl.arr.lookup(r.line) == nil {
 		// The L2 does not have it either: go straight on to the package

@@ -56,67 +56,37 @@ func TestGruyereLatencies(t *testing.T) {
 			s.SetNetwork(n)
 			cycles := func(d sim.Time) int64 { return int64(d / (500 * sim.Picosecond)) }
 			next := mem.Addr(0)
-			fresh := func(home int) mem.Addr { // an untouched line homed at node home
+			res, err := s.Probe(ProbeSpec{Reader: 0, Fresh: func(home mem.NodeID) mem.Addr {
 				next += mem.LineSize
-				return mem.Addr(home*memPerNode) + next
+				return mem.Addr(int(home)*memPerNode) + next
+			}})
+			if err != nil {
+				t.Fatal(err)
 			}
-			measure := func(core int, a mem.Addr) (int64, Source) {
-				s.Settle()
-				lat, src := s.MeasureLoad(core, a)
-				s.Settle()
-				return cycles(lat), src
-			}
-			type row struct {
-				name string
-				want int64
-				src  Source
-				got  func() (int64, Source)
-			}
-			rows := []row{
-				{"L1", 2, SrcL1, func() (int64, Source) {
-					a := fresh(0)
-					load(s, 0, a)
-					return measure(0, a)
-				}},
-				{"L2", 15, SrcL2, func() (int64, Source) {
-					a := fresh(0)
-					load(s, 0, a)
-					s.EvictL1(0, a)
-					return measure(0, a)
-				}},
-				{"L3", 75, SrcL3, func() (int64, Source) {
-					a := fresh(0)
-					load(s, 0, a)
-					s.EvictL2(0, a)
-					return measure(0, a)
-				}},
-				{"c2c-package", 130, SrcPackage, func() (int64, Source) {
-					a := fresh(0)
-					store(s, 1, a, 7)
-					return measure(0, a)
-				}},
-				{"c2c-1hop", 190, SrcRemote, func() (int64, Source) {
-					a := fresh(0)
-					store(s, 2*4, a, 7) // node 2 is one hop from node 0
-					return measure(0, a)
-				}},
-				{"c2c-2hop", 260, SrcRemote, func() (int64, Source) {
-					a := fresh(0)
-					store(s, 4*4, a, 7) // node 4 is two hops from node 0
-					return measure(0, a)
-				}},
-			}
-			for _, r := range rows {
-				got, src := r.got()
-				if got != r.want || src != r.src {
-					t.Errorf("%s: %d cycles from %v, want %d from %v", r.name, got, src, r.want, r.src)
+			for _, r := range []struct {
+				name      string
+				got, want int64
+			}{
+				{"L1", cycles(res.L1), 2},
+				{"L2", cycles(res.L2), 15},
+				{"L3", cycles(res.L3), 75},
+				{"c2c-package", cycles(res.Package), 130},
+				{"c2c-1hop (node 2)", cycles(res.Cache[2]), 190},
+				{"c2c-2hop (node 4)", cycles(res.Cache[4]), 260},
+			} {
+				if r.got != r.want {
+					t.Errorf("%s: %d cycles, want %d", r.name, r.got, r.want)
 				}
 			}
-			// Memory, for information: the broadcast waits for every probe
-			// response, so even local memory pays for the farthest node.
-			for _, home := range []int{0, 2, 4, 7} {
-				got, _ := measure(0, fresh(home))
-				t.Logf("%v: memory at node %d (%d hops): %d cycles", sch, home, hops[0][home], got)
+			// Memory and farther caches, for information: the broadcast
+			// waits for every probe response, so even local memory pays for
+			// the farthest node.
+			for n := mem.NodeID(0); n < 8; n++ {
+				c := int64(0)
+				if n != 0 {
+					c = cycles(res.Cache[n])
+				}
+				t.Logf("%v: node %d (%d hops): memory %d cycles, dirty line %d cycles", sch, n, hops[0][n], cycles(res.Memory[n]), c)
 			}
 		})
 	}

@@ -351,7 +351,9 @@ func (p *pkg) fire(ctx *pctx, st, ev uint8) uint8 {
 			remote = t.kind == KGetS || t.kind == KGetM || t.kind == KUpg
 			p.freeTxn(t)
 		}
-		if next != st && next != pI || t != nil {
+		// Record the state in the copies, unless nothing changed (or the
+		// line left the chip: I has no copies to mark).
+		if (next != st && next != pI) || t != nil {
 			p.setP(ctx.line, next)
 		}
 		if ctx.wake {
@@ -441,6 +443,14 @@ func (p *pkg) retryMSHR() {
 func (p *pkg) request(r *req) {
 	r.stage = stPkg
 	line := r.line
+	if p.l3 != nil && !r.l3seen && r.op != mem.OpFlush && r.op != mem.OpInvalidate {
+		// Count each request once as an L3 access: hits where the L3
+		// serves it, misses when neither its L2 nor the L3 has the line.
+		r.l3seen = true
+		if r.l1.cl.arr.lookup(line) == nil && p.l3.lookup(line) == nil {
+			p.stats.L3Misses++
+		}
+	}
 	ctx := pctx{line: line, r: r, id: r.id}
 	var st uint8
 	if t := p.txn(line); t != nil {
@@ -711,7 +721,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		m := ctx.m
 		switch {
 		case m.Kind == KAckData:
-			if t.def && t.hasData && m.Kind == KAckData && t.data != m.Data {
+			if t.def && t.hasData && t.data != m.Data {
 				p.fail(line, st, "two different definitive data responses")
 			}
 			t.data, t.hasData, t.def = m.Data, true, true
@@ -777,8 +787,6 @@ func (p *pkg) grantRead(r *req, t *ptxn) {
 			lat += p.l3lat
 			p.stats.L3Hits++
 			r.src = SrcL3
-		} else {
-			p.stats.L3Misses++
 		}
 	}
 	if f == nil {

@@ -118,14 +118,33 @@ func (s *System) Config() Config { return s.cfg }
 // Memory is the physical memory behind the homes.
 func (s *System) Memory() *mem.Memory { return s.memory }
 
-// NumCores is the number of cores (L1 ports).
+// NumCores is one more than the highest core index with an L1 here.
 func (s *System) NumCores() int { return len(s.l1s) }
 
-// Port is core's view of its L1 data cache.
-func (s *System) Port(core int) mem.Port { return s.l1s[core] }
+// Cores lists the cores that have an L1 here, in index order.
+func (s *System) Cores() []int {
+	var cs []int
+	for i, l := range s.l1s {
+		if l != nil {
+			cs = append(cs, i)
+		}
+	}
+	return cs
+}
+
+// Port is core's view of its L1 data cache. It panics for a core the
+// configuration does not list.
+func (s *System) Port(core int) mem.Port { return s.l1(core) }
 
 // L1 returns core's L1 (for counters and the probe helpers).
-func (s *System) L1(core int) *L1 { return s.l1s[core] }
+func (s *System) L1(core int) *L1 { return s.l1(core) }
+
+func (s *System) l1(core int) *L1 {
+	if core < 0 || core >= len(s.l1s) || s.l1s[core] == nil {
+		sim.Failf("cache", "port", "core %d has no L1 in this memory system", core)
+	}
+	return s.l1s[core]
+}
 
 // Nodes lists every node the system has a controller at (packages, homes).
 func (s *System) Nodes() []mem.NodeID {
@@ -139,7 +158,7 @@ func (s *System) Nodes() []mem.NodeID {
 }
 
 // NodeOf returns the node (package) core belongs to.
-func (s *System) NodeOf(core int) mem.NodeID { return s.l1s[core].cl.pkg.node }
+func (s *System) NodeOf(core int) mem.NodeID { return s.l1(core).cl.pkg.node }
 
 // Receiver returns the receiver to attach to the network for node n.
 func (s *System) Receiver(n mem.NodeID) mem.Receiver { return &s.nodes[n] }

@@ -134,9 +134,7 @@ type treq struct {
 // NewRandomTester prepares a run over s.
 func NewRandomTester(s *System, cfg TesterConfig) *RandomTester {
 	if cfg.Cores == nil {
-		for i := 0; i < s.NumCores(); i++ {
-			cfg.Cores = append(cfg.Cores, i)
-		}
+		cfg.Cores = s.Cores()
 	}
 	if cfg.Lines == nil {
 		cfg.Lines = TesterLines(s, 8)

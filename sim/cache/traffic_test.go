@@ -3,6 +3,7 @@ package cache
 import (
 	"testing"
 
+	"mksim/sim"
 	"mksim/sim/mem"
 )
 
@@ -86,5 +87,62 @@ func TestOpIDAttribution(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// dropNet loses the n-th Done message.
+type dropNet struct {
+	*fakeNet
+	n, seen int
+	dropped *mem.Msg
+}
+
+func (d *dropNet) Send(m *mem.Msg) {
+	if m.Kind == KDone {
+		d.seen++
+		if d.seen == d.n {
+			d.dropped = m
+			return
+		}
+	}
+	d.fakeNet.Send(m)
+}
+
+// TestWatchdog: a lost message stalls the line at its home; the tester's
+// watchdog must notice and dump what is in flight.
+func TestWatchdog(t *testing.T) {
+	c := tconf{scheme: Broadcast, nodes: 2, cores: 2}
+	_, s, n := c.build(t, 1)
+	d := &dropNet{fakeNet: n, n: 50}
+	s.SetNetwork(d)
+	_, err := NewRandomTester(s, TesterConfig{Seed: 1, Ops: 20000, Watchdog: 50 * sim.Microsecond}).Run()
+	if err == nil {
+		t.Fatal("no stall reported")
+	}
+	msg := err.Error()
+	for _, want := range []string{"watchdog", "in flight", "ordering", d.dropped.Line.String()} {
+		if !contains(msg, want) {
+			t.Errorf("report lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+// TestLRUWrap: the 32-bit LRU stamps renumber without losing the order.
+func TestLRUWrap(t *testing.T) {
+	a := newArray(Level{Size: 4 * mem.LineSize, Ways: 4})
+	fs := a.set(0)
+	for i := range fs {
+		fs[i].tag = mem.LineAddr(i * mem.LineSize)
+	}
+	a.stamp = ^uint32(0) - 2
+	for i := range fs {
+		a.touch(&fs[i]) // crosses the wrap
+	}
+	if v := a.victim(0); v != &fs[0] {
+		t.Errorf("victim is way %v, want 0", v.tag)
+	}
+	a.touch(&fs[0])
+	if v := a.victim(0); v != &fs[1] {
+		t.Errorf("victim is line %v, want way 1", v.tag)
 	}
 }
