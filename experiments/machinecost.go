@@ -19,38 +19,39 @@ import (
 
 // RunReport is the result of `mksim run`.
 type RunReport struct {
-	Machine string
-	Seed    uint64
-	Boot    *machine.BootReport
-	Pairs   []PairCost
-	Engine  sim.Stats     // the whole run
-	Host    time.Duration // wall time of the whole run, set-up included
-	Clock   sim.Clock     // core 0's clock, for cycles per host second
+	Machine string              `json:"machine"`
+	Seed    uint64              `json:"seed"`
+	Boot    *machine.BootReport `json:"boot"`
+	Pairs   []PairCost          `json:"pairs"`
+	Engine  sim.Stats           `json:"engine"`      // the whole run
+	Host    time.Duration       `json:"host_ns"`     // wall time of the whole run, set-up included
+	Clock   sim.Clock           `json:"core0_clock"` // core 0's clock, for cycles per host second
 }
 
 // PairCost is one core-pair class's costs, in cycles of core A.
 type PairCost struct {
-	Class string
-	A, B  arch.CoreID
+	Class string      `json:"class"`
+	A     arch.CoreID `json:"a"`
+	B     arch.CoreID `json:"b"`
 	// SHMLine is A's load of a line B has just written: one line moved by
 	// coherence.
-	SHMLine arch.Cycles
+	SHMLine arch.Cycles `json:"line_transfer_cycles"`
 	// URPC is one URPC message A→B, half a polled round trip, mean over the
 	// steady state.
-	URPC float64
+	URPC float64 `json:"urpc_message_cycles"`
 	// Transactions is off-chip coherence transactions (requests leaving a
 	// package for the interconnect) per URPC message.
-	Transactions float64
+	Transactions float64 `json:"transactions_per_message"`
 	// Links is interconnect traffic per URPC message, per link direction,
 	// for the links that carried any.
-	Links []LinkTraffic
+	Links []LinkTraffic `json:"links"`
 }
 
 // LinkTraffic is messages and bytes per URPC message on one link direction.
 type LinkTraffic struct {
-	Link  string
-	Msgs  float64
-	Bytes float64
+	Link  string  `json:"link"`
+	Msgs  float64 `json:"msgs"`
+	Bytes float64 `json:"bytes"`
 }
 
 // runPingPongs is the URPC round trips measured per class.

@@ -75,14 +75,20 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(out, "8 packages × 4 cores") {
 			t.Errorf("%v: output lacks the machine's size:\n%s", args, out)
 		}
+		// Every one of the 32 cores reports in, and the host-speed line closes.
+		for _, want := range []string{"\n    31    7     7  opteron-8350", "events/s in the engine", "one-hop", "three-hop"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, out)
+			}
+		}
 	}
 	_, out, _ := mksim("run", "amd2x2", "--seed", "7", "--json")
 	var v struct {
 		Machine string
 		Seed    uint64
-		Cores   int
+		Boot    struct{ Cores []struct{ ID int } }
 	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Machine != "amd2x2" || v.Seed != 7 || v.Cores != 4 {
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Machine != "amd2x2" || v.Seed != 7 || len(v.Boot.Cores) != 4 {
 		t.Errorf("run --json: %v %+v\n%s", err, v, out)
 	}
 }
