@@ -82,6 +82,10 @@ func WriteFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	if err := os.Chmod(tmp, 0o644); err != nil { // CreateTemp makes it 0600
+		os.Remove(tmp)
+		return err
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return err
@@ -89,10 +93,20 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// WriteResult writes DIR/NAME.csv and DIR/NAME.meta.json.
+// WriteResult writes DIR/NAME.csv, DIR/NAME.meta.json and, where there is
+// something to draw, DIR/NAME.svg.
 func WriteResult(dir, name string, rows []Row, meta Meta) error {
 	if err := WriteFileAtomic(filepath.Join(dir, name+".csv"), EncodeCSV(rows)); err != nil {
 		return err
+	}
+	svg, err := PlotSVG(name, rows)
+	if err != nil {
+		return fmt.Errorf("plotting %s: %w", name, err)
+	}
+	if svg != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, name+".svg"), svg); err != nil {
+			return err
+		}
 	}
 	js, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
