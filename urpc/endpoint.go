@@ -114,6 +114,7 @@ func (ep *Endpoint) send(c arch.Core, t MsgType, words *[PayloadWords]uint64) bo
 		}
 	}
 	recv := uint16(c.Load(ep.st(stRecv)))
+	c.Compute(SendInstructions)
 	slot := ep.TxSlot(int(sent))
 	if words != nil { // a pure ack writes the header only
 		for i, w := range words {
@@ -198,6 +199,7 @@ func (ep *Endpoint) TryRecv(c arch.Core) (Msg, bool) {
 			return Msg{}, false
 		}
 		d := DecodeHeader(h)
+		c.Compute(RecvInstructions)
 		var m Msg
 		if d.Type != TypeAck {
 			m.Type = d.Type

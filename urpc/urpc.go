@@ -30,6 +30,20 @@ const (
 // (WAITSET_POLL_CYCLES_DEFAULT).
 const DefaultPollBudget arch.Cycles = 2000
 
+// Instructions of the send and receive code paths beyond their loads and
+// stores, charged with Compute so the cost of the code itself is on the
+// simulated core too. They are estimates of the R2011 code read line by
+// line, one number for every machine, never fitted to a result: a send is
+// flounder's tx stub (credit check, marshalling seven words, the call into
+// ump_impl_get_next: slot address, epoch, wrap, control word, sequence
+// counters) and a receive is ump_impl_poll/ump_impl_recv,
+// flounder_stub_ump_control_process, the message-type demultiplexing switch,
+// the forced-ack check and the call to the handler; about 40 each.
+const (
+	SendInstructions = 40
+	RecvInstructions = 40
+)
+
 // DefaultVector is the interrupt vector of URPC notifications.
 const DefaultVector arch.Vector = 0xf0
 
