@@ -149,31 +149,8 @@ func (d *drainDone) Complete(uint64) {
 	}
 	c.issued--
 	c.stats.StoresDrained++
-	line := c.dacc.Addr.Line()
 	c.pop(c.eng.Now())
-	c.commitRun(line)
 	c.eng.Schedule(c.eng.Now(), c, evDrainDone)
-}
-
-// commitRun performs, at once, the stores at the head of the buffer that go
-// to the line a missing store has just brought in writable. Real cores hold
-// a freshly filled line for the few cycles it takes the stores queued
-// behind the miss to commit (the forward-progress guarantee of every
-// coherence protocol); without the hold, a probe already on its way (a
-// receiver polling a URPC slot) takes the line back between two of the
-// sender's stores to it, and the line bounces once per word. Committing the
-// run together is x86-TSO: the stores stay in order and no other core can
-// observe the line between them. Every buffered store entered the buffer
-// at or before now, because a core never runs ahead of a pending event.
-func (c *Core) commitRun(line mem.LineAddr) {
-	for c.sbLen > 0 && c.sb[c.sbHead].addr.Line() == line {
-		c.loadHead()
-		if _, _, ok := c.port.Hit(&c.dacc); !ok {
-			return
-		}
-		c.stats.StoresDrained++
-		c.pop(c.eng.Now())
-	}
 }
 
 // afterDrain runs in event context after a store was performed: it
