@@ -2,7 +2,7 @@ package sim
 
 import (
 	"fmt"
-	"sort"
+	"math/bits"
 	"time"
 )
 
@@ -37,43 +37,90 @@ type Hook interface {
 	EventEnd(now Time, h Handler, arg uint64)
 }
 
-// slot holds the payload of one pending event. Slots are recycled through a
-// free list so scheduling does not allocate once the pool has grown.
+// Every event has a reference r >= 1 naming its slot. Its payload (handler
+// and argument) lives in slots[r], its place in the queue in nodes[r]: the
+// queue's walks touch only the 16-byte nodes. Slots are recycled through a
+// free list, last freed first reused, so the ones in use stay few and dense,
+// and scheduling does not allocate once the pool has grown. Slot and node 0
+// are sentinels: reference 0 is "none", and linking after node 0 is how an
+// empty bucket takes its first node without a branch.
 type slot struct {
-	h       Handler
-	arg     uint64
-	gen     uint32
-	pending bool
+	h   Handler
+	arg uint64
 }
 
-// entry is what the heap orders: 16 bytes, no pointers, so four siblings
-// share a cache line and sifting is invisible to the garbage collector. key
-// packs the scheduling sequence number above the slot index, so comparing
-// keys compares sequence numbers.
-type entry struct {
-	at  Time
-	key uint64
+// node is an event's place in the queue. gen counts the slot's state
+// changes: it is odd while the event is pending, and an EventID carries the
+// gen it was scheduled with, so a stale ID never matches. A node stays
+// queued after its event is cancelled, until the wheel reaches it or sweeps
+// it out.
+type node struct {
+	at   Time
+	next uint32 // next node in the same bucket; 0 ends it
+	gen  uint32
 }
 
+func (n *node) pending() bool { return n.gen&1 != 0 }
+
+// bucket is a FIFO of queued nodes linked through node.next; 0 when empty.
+type bucket struct{ head, tail uint32 }
+
+// The queue is a radix wheel (a hierarchical timing wheel with exact times):
+// wheelLevels levels of wheelSize buckets. Relative to a reference time cur
+// (never later than now, nor than any queued event), an event lives at the
+// level of the highest base-wheelSize digit in which its time differs from
+// cur, in the bucket named by that digit of its time. So a level-0 bucket
+// holds events of one time, every event of a lower (level, bucket) is
+// earlier than every event of a higher one, and the earliest event is found
+// with two bit scans. When level 0 is empty, the lowest bucket is cascaded:
+// cur moves up to its earliest pending time, which is about to become now,
+// its first event at that time runs, and the others move to lower levels.
+// Scheduling is an O(1) append; an event moves down at least one level per
+// cascade, and a far time (a 10 ms timeout) just starts at a higher level.
+// The buckets are linked lists through the nodes, so the queue is the node
+// array plus a few cache lines of bucket heads.
+//
+// Same-time order comes for free: every bucket holds its events in
+// scheduling order, because scheduling appends the newest event, and a
+// cascade distributes a bucket, in order, into buckets that are all empty
+// (every level below it is). A level-0 bucket is therefore a FIFO of one
+// time's events in scheduling order, which is (time, seq) order, without
+// ever comparing sequence numbers.
 const (
-	slotBits = 24
-	slotMask = 1<<slotBits - 1
-	maxSeq   = 1<<(64-slotBits) - 1
+	wheelBits   = 6
+	wheelSize   = 1 << wheelBits
+	wheelMask   = wheelSize - 1
+	wheelLevels = (63 + wheelBits - 1) / wheelBits // Time is a non-negative int64
+
+	// maxSeq is where the scheduling sequence counter wraps. The wheel keeps
+	// same-time events in scheduling order by construction and never
+	// compares sequence numbers, so the wrap is harmless.
+	maxSeq = 1<<64 - 1
+
+	// compactMin is the number of cancelled events still queued above
+	// which they are swept out (once they also outnumber the live ones).
+	compactMin = 4096
+
+	// lazyMax is the most events a lowest bucket can hold for its earliest
+	// to be unlinked where it is, without cascading the bucket.
+	lazyMax = 4
 )
 
-func (a entry) slot() uint32 { return uint32(a.key & slotMask) }
-
-func (a entry) less(b entry) bool {
-	return a.at < b.at || (a.at == b.at && a.key < b.key)
-}
+// levelOf maps bits.Len64(at ^ cur) to the level of an event at at.
+var levelOf = func() (t [65]uint8) {
+	for n := 1; n <= 64; n++ {
+		t[n] = uint8(min((n-1)/wheelBits, wheelLevels-1))
+	}
+	return t
+}()
 
 // Engine is the serial discrete-event engine, the reference for every result.
 type Engine struct {
 	now     Time
-	seq     uint64
+	seq     uint64 // events scheduled so far (the seq of (time, seq) order)
 	seed    uint64
-	heap    []entry // 4-ary min-heap on (at, seq)
 	slots   []slot
+	nodes   []node
 	free    []uint32
 	live    int // pending, not cancelled
 	hooks   []Hook
@@ -81,16 +128,20 @@ type Engine struct {
 	events  uint64
 	host    time.Duration
 	running bool
-	// topDone is set while the event at the heap's root is running: its
-	// entry is not popped until the handler returns, so that the first event
-	// the handler schedules can simply replace the root (one sift-down
-	// instead of a pop's sift-down plus a push's sift-up).
-	topDone bool
+
+	// The radix wheel.
+	cur    Time                // reference time: <= now and <= every queued event
+	levels uint16              // bit l: level l has a non-empty bucket
+	occ    [wheelLevels]uint64 // bit b of occ[l]: bucket b of level l is non-empty
+	queued int                 // nodes in the wheel, cancelled ones included
+	nextAt Time                // earliest pending time, valid if nextOK
+	nextOK bool
+	bkt    [wheelLevels][wheelSize]bucket
 }
 
 // New returns an engine at time zero whose component streams derive from seed.
 func New(seed uint64) *Engine {
-	return &Engine{seed: seed, heap: make([]entry, 0, 1024), slots: make([]slot, 0, 1024)}
+	return &Engine{seed: seed, slots: make([]slot, 1, 256), nodes: make([]node, 1, 256)}
 }
 
 // Seed is the seed the engine was created with.
@@ -119,34 +170,29 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 	if at < e.now {
 		Failf(NameOf(h), "schedule", "event scheduled in the past: at %v, now %v (arg %d)", at, e.now, arg)
 	}
-	var idx uint32
-	if n := len(e.free); n > 0 {
-		idx = e.free[n-1]
-		e.free = e.free[:n-1]
+	var r uint32
+	if k := len(e.free); k > 0 {
+		r = e.free[k-1]
+		e.free = e.free[:k-1]
 	} else {
-		if len(e.slots) > slotMask {
-			Failf("sim.Engine", "schedule", "more than %d events pending", slotMask)
+		if len(e.nodes) >= 1<<32-1 {
+			Failf("sim.Engine", "schedule", "more than %d events pending", len(e.nodes)-1)
 		}
 		e.slots = append(e.slots, slot{})
-		idx = uint32(len(e.slots) - 1)
+		e.nodes = append(e.nodes, node{})
+		r = uint32(len(e.nodes) - 1)
 	}
-	s := &e.slots[idx]
-	s.gen++
-	s.h, s.arg, s.pending = h, arg, true
-	if e.seq == maxSeq {
-		e.renumber()
-	}
-	e.seq++
-	x := entry{at: at, key: e.seq<<slotBits | uint64(idx)}
-	if e.topDone {
-		e.topDone = false
-		e.heap[0] = x
-		e.siftDown(0)
-	} else {
-		e.push(x)
-	}
+	e.slots[r] = slot{h, arg}
+	n := &e.nodes[r]
+	n.gen++ // odd: pending
+	n.at = at
+	e.seq++ // wraps at maxSeq, harmlessly: see the wheel
+	e.insert(r, at)
 	e.live++
-	return EventID(uint64(s.gen)<<32 | uint64(idx))
+	if e.nextOK && at < e.nextAt {
+		e.nextAt = at
+	}
+	return EventID(uint64(n.gen)<<32 | uint64(r))
 }
 
 // After schedules h.Handle(arg) d after now.
@@ -157,31 +203,30 @@ func (e *Engine) After(d Time, h Handler, arg uint64) EventID {
 // Cancel removes a pending event. It reports whether the event was still
 // pending; cancelling an event that ran or was already cancelled is a no-op.
 func (e *Engine) Cancel(id EventID) bool {
-	idx := uint32(id)
+	r := uint32(id)
 	gen := uint32(id >> 32)
-	if id == 0 || int(idx) >= len(e.slots) {
+	if r == 0 || int(r) >= len(e.nodes) || gen&1 == 0 {
 		return false
 	}
-	s := &e.slots[idx]
-	if s.gen != gen || !s.pending {
+	n := &e.nodes[r]
+	if n.gen != gen {
 		return false
 	}
-	s.pending = false
-	s.h = nil
+	n.gen++ // even: not pending
+	e.slots[r] = slot{}
 	e.live--
+	e.nextOK = false
+	// The node stays queued until the wheel reaches it or sweeps it out.
+	if dead := e.queued - e.live; dead > compactMin && dead > e.live {
+		e.compact()
+	}
 	return true
 }
 
 // NextTime is the time of the earliest pending event, or Never.
 func (e *Engine) NextTime() Time {
-	e.dropDone()
-	for len(e.heap) > 0 {
-		top := e.heap[0]
-		if e.slots[top.slot()].pending {
-			return top.at
-		}
-		e.pop()
-		e.free = append(e.free, top.slot())
+	if at, ok := e.peek(); ok {
+		return at
 	}
 	return Never
 }
@@ -191,39 +236,32 @@ func (e *Engine) Stop() { e.stop = true }
 
 // step runs the earliest event if it is due at or before limit.
 func (e *Engine) step(limit Time) bool {
-	for len(e.heap) > 0 {
-		top := e.heap[0]
-		s := &e.slots[top.slot()]
-		if !s.pending {
-			e.pop()
-			e.free = append(e.free, top.slot())
-			continue
-		}
-		if top.at > limit {
-			return false
-		}
-		h, arg := s.h, s.arg
-		s.pending, s.h = false, nil
-		e.free = append(e.free, top.slot())
-		e.live--
-		e.now = top.at
-		e.events++
-		e.topDone = true
-		if len(e.hooks) == 0 {
-			h.Handle(arg)
-		} else {
-			for _, k := range e.hooks {
-				k.EventStart(e.now, h, arg)
-			}
-			h.Handle(arg)
-			for _, k := range e.hooks {
-				k.EventEnd(e.now, h, arg)
-			}
-		}
-		e.dropDone()
-		return true
+	r := e.next(limit)
+	if r == 0 {
+		return false
 	}
-	return false
+	n := &e.nodes[r]
+	n.gen++ // even: no longer pending
+	s := &e.slots[r]
+	h, arg := s.h, s.arg
+	s.h = nil
+	e.free = append(e.free, r)
+	e.live--
+	e.nextOK = false
+	e.now = n.at
+	e.events++
+	if len(e.hooks) == 0 {
+		h.Handle(arg)
+	} else {
+		for _, k := range e.hooks {
+			k.EventStart(e.now, h, arg)
+		}
+		h.Handle(arg)
+		for _, k := range e.hooks {
+			k.EventEnd(e.now, h, arg)
+		}
+	}
+	return true
 }
 
 func (e *Engine) enter() time.Time {
@@ -294,105 +332,217 @@ func (s Stats) SimPerHostSecond() Time {
 	return Time(float64(s.SimTime) / s.Host.Seconds())
 }
 
-// push and pop implement a 4-ary heap: half the depth of a binary heap, and
-// the four children of a node share a cache line or two.
-func (e *Engine) push(x entry) {
-	h := append(e.heap, x)
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) >> 2
-		if !x.less(h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
+// insert appends node r, due at at >= e.cur, to its bucket.
+func (e *Engine) insert(r uint32, at Time) {
+	l := levelOf[bits.Len64(uint64(at^e.cur))]
+	b := int(uint64(at)>>(wheelBits*l&63)) & wheelMask
+	q := &e.bkt[l][b]
+	t := q.tail
+	e.nodes[r].next = 0
+	e.nodes[t].next = r // the sentinel node 0 if the bucket is empty
+	h := q.head
+	if t == 0 {
+		h = r
 	}
-	h[i] = x
-	e.heap = h
+	q.head, q.tail = h, r
+	e.occ[l] |= 1 << b
+	e.levels |= 1 << l
+	e.queued++
 }
 
-// renumber gives the pending entries fresh, dense sequence numbers in their
-// current order, so that the sequence never overflows the bits the key
-// keeps for it (2^40 events: hours of host time).
-func (e *Engine) renumber() {
-	e.dropDone()
-	h := e.heap
-	sort.Slice(h, func(i, j int) bool { return h[i].less(h[j]) })
-	for i := range h {
-		h[i].key = uint64(i+1)<<slotBits | uint64(h[i].slot())
+// next unqueues and returns the earliest pending event if it is due at or
+// before limit, else returns 0 and leaves it queued (and remembered). It
+// drops the cancelled events in its way. Only an event about to run moves
+// the wheel's reference time, so anything may still be scheduled at or
+// after now when next returns 0.
+func (e *Engine) next(limit Time) uint32 {
+	if e.nextOK && e.nextAt > limit {
+		return 0
 	}
-	e.seq = uint64(len(h)) // a sorted array is a valid heap
-}
-
-// dropDone pops the root if it is the entry of the event that just ran and
-// the handler did not reuse it.
-func (e *Engine) dropDone() {
-	if e.topDone {
-		e.topDone = false
-		e.pop()
-	}
-}
-
-func (e *Engine) pop() {
-	n := len(e.heap) - 1
-	e.heap[0] = e.heap[n]
-	e.heap = e.heap[:n]
-	if n > 0 {
-		e.siftDown(0)
-	}
-}
-
-// siftDown moves the entry at i down to its place.
-func (e *Engine) siftDown(i int) {
-	h := e.heap
-	n := len(h)
-	x := h[i]
-	for {
-		c := i<<2 + 1
-		if c+3 < n {
-			// Full set of four children: pick the least without branches
-			// (a tournament of two pairs), which is what makes this heap fast:
-			// the comparisons are data-dependent and would mispredict.
-			m01 := c + lessIdx(h[c+1], h[c])
-			m23 := c + 2 + lessIdx(h[c+3], h[c+2])
-			m := m01 + (m23-m01)*lessIdx(h[m23], h[m01])
-			if !h[m].less(x) {
-				break
+	for e.levels != 0 {
+		if e.levels&1 != 0 {
+			// The front of the lowest level-0 bucket is the earliest event.
+			b := bits.TrailingZeros64(e.occ[0])
+			q := &e.bkt[0][b]
+			r := q.head
+			n := &e.nodes[r]
+			if n.pending() && n.at > limit {
+				e.nextAt, e.nextOK = n.at, true
+				return 0
 			}
-			h[i] = h[m]
-			i = m
+			q.head = n.next
+			if q.head == 0 {
+				q.tail = 0
+				e.occ[0] &^= 1 << b
+				if e.occ[0] == 0 {
+					e.levels &^= 1
+				}
+			}
+			e.queued--
+			if n.pending() {
+				return r
+			}
+			e.free = append(e.free, r)
 			continue
 		}
-		if c >= n {
-			break
+		// Level 0 is empty: the earliest event is in the lowest bucket.
+		l := bits.TrailingZeros16(e.levels)
+		b := bits.TrailingZeros64(e.occ[l])
+		q := &e.bkt[l][b]
+		r := q.head
+		if r == q.tail { // one event, the common case in a sparse queue
+			n := &e.nodes[r]
+			if n.pending() && n.at > limit {
+				e.nextAt, e.nextOK = n.at, true
+				return 0
+			}
+			e.take(l, b)
+			e.queued--
+			if n.pending() {
+				e.cur = n.at
+				return r
+			}
+			e.free = append(e.free, r)
+			continue
 		}
-		m := c
-		for j := c + 1; j < n; j++ {
-			if h[j].less(h[m]) {
-				m = j
+		// Find the first earliest pending event, dropping cancelled ones.
+		m, best, bestPrev, k := Time(0), uint32(0), uint32(0), 0
+		for prev, x := uint32(0), r; x != 0; {
+			n := &e.nodes[x]
+			nx := n.next
+			if !n.pending() {
+				e.unlink(l, b, prev, x)
+				e.free = append(e.free, x)
+				x = nx
+				continue
+			}
+			if best == 0 || n.at < m {
+				m, best, bestPrev = n.at, x, prev
+			}
+			k++
+			prev, x = x, nx
+		}
+		if best == 0 {
+			continue // all were cancelled
+		}
+		if m > limit {
+			e.nextAt, e.nextOK = m, true
+			return 0
+		}
+		if k <= lazyMax {
+			// Few events: leave the others where they are (the
+			// reference time stays put) and just unlink this one.
+			e.unlink(l, b, bestPrev, best)
+			return best
+		}
+		if r = e.cascade(l, b, m); r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// cascade empties bucket b of level l (the lowest; level 0 is empty) into
+// the levels below, the reference time advanced to m, the earliest pending
+// time in it, which is about to become now. It returns, unqueued, the first
+// pending event at m, the one to run; the others move down, cancelled ones
+// are dropped. With nothing pending in the bucket it returns 0.
+func (e *Engine) cascade(l, b int, m Time) uint32 {
+	r := e.take(l, b)
+	e.cur = max(e.cur, m)
+	run := uint32(0)
+	for r != 0 {
+		n := &e.nodes[r]
+		x := r
+		r = n.next
+		e.queued--
+		switch {
+		case !n.pending():
+			e.free = append(e.free, x)
+		case run == 0 && n.at == m:
+			run = x
+		default:
+			e.insert(x, n.at)
+		}
+	}
+	return run
+}
+
+// unlink removes node x, which follows node prev (0: x is the head), from
+// bucket b of level l.
+func (e *Engine) unlink(l, b int, prev, x uint32) {
+	q := &e.bkt[l][b]
+	nx := e.nodes[x].next
+	if prev == 0 {
+		q.head = nx
+	} else {
+		e.nodes[prev].next = nx
+	}
+	if q.tail == x {
+		q.tail = prev
+	}
+	if q.head == 0 {
+		e.occ[l] &^= 1 << b
+		if e.occ[l] == 0 {
+			e.levels &^= 1 << l
+		}
+	}
+	e.queued--
+}
+
+// take unlinks bucket b of level l from the wheel and returns its head;
+// the caller accounts for its nodes.
+func (e *Engine) take(l, b int) uint32 {
+	q := &e.bkt[l][b]
+	r := q.head
+	*q = bucket{}
+	e.occ[l] &^= 1 << b
+	if e.occ[l] == 0 {
+		e.levels &^= 1 << l
+	}
+	return r
+}
+
+// peek returns the earliest pending time without unqueuing it.
+func (e *Engine) peek() (Time, bool) {
+	if !e.nextOK {
+		e.next(-1) // nothing is due before time 0: finds and remembers it
+	}
+	return e.nextAt, e.nextOK
+}
+
+// compact sweeps cancelled events out of every bucket, keeping the order of
+// the others, so that a workload that keeps re-arming far timeouts does not
+// grow the wheel without bound.
+func (e *Engine) compact() {
+	for l := 0; l < wheelLevels; l++ {
+		for occ := e.occ[l]; occ != 0; occ &= occ - 1 {
+			b := bits.TrailingZeros64(occ)
+			q := &e.bkt[l][b]
+			r := q.head
+			*q = bucket{}
+			for r != 0 {
+				n := &e.nodes[r]
+				x := r
+				r = n.next
+				if !n.pending() {
+					e.free = append(e.free, x)
+					e.queued--
+					continue
+				}
+				n.next = 0
+				e.nodes[q.tail].next = x
+				if q.tail == 0 {
+					q.head = x
+				}
+				q.tail = x
+			}
+			if q.head == 0 {
+				e.occ[l] &^= 1 << b
 			}
 		}
-		if !h[m].less(x) {
-			break
+		if e.occ[l] == 0 {
+			e.levels &^= 1 << l
 		}
-		h[i] = h[m]
-		i = m
 	}
-	h[i] = x
-}
-
-// lessIdx is 1 if a orders before b, else 0, computed without a branch.
-func lessIdx(a, b entry) int {
-	lt := b2i(a.at < b.at)
-	eq := b2i(a.at == b.at)
-	slt := b2i(a.key < b.key)
-	return lt | (eq & slt)
-}
-
-func b2i(b bool) int {
-	var i int
-	if b {
-		i = 1
-	}
-	return i
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"container/heap"
+	"math"
 	"testing"
 )
 
@@ -116,4 +117,80 @@ func BenchmarkEngineContainerHeap(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(e.events)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
+
+// realDelays is shaped like the delays the simulator schedules on gruyere
+// (measured on sim/machine's benchmarks): 3 % at the current time (a
+// handler handing work on at once), the rest log-uniform between 0.5 and
+// 64 ns (cache and link latencies, core clocks), all whole picoseconds.
+var realDelays = func() []Time {
+	r := NewRand(1, "bench-real")
+	d := make([]Time, 4096)
+	for i := range d {
+		if r.IntN(100) < 3 {
+			continue
+		}
+		d[i] = Time(500 * math.Pow(2, 7*r.Float64()))
+	}
+	return d
+}()
+
+// realLoad is one of the components of BenchmarkEngineRealistic: each
+// event schedules its successor a realDelays delay later, and one event in
+// 64 also re-arms the component's 10 ms timeout, cancelling the previous
+// one, as a watchdog or a retry timer does.
+type realLoad struct {
+	e       *Engine
+	i       int
+	left    *int
+	timeout EventID
+}
+
+func (r *realLoad) Handle(arg uint64) {
+	if arg == 1 {
+		return // a timeout that fired
+	}
+	if *r.left <= 0 {
+		r.e.Cancel(r.timeout)
+		return
+	}
+	*r.left--
+	r.i++
+	if r.i&63 == 0 {
+		r.e.Cancel(r.timeout)
+		r.timeout = r.e.After(10*Millisecond, r, 1)
+	}
+	r.e.After(realDelays[r.i&4095], r, 0)
+}
+
+// BenchmarkEngineRealistic runs the queue under the simulator's real load:
+// a few dozen (48) pending events spread over about 100 ns, a same-time
+// burst now and then, and far (10 ms) timeouts re-armed and cancelled. The
+// small variant keeps 8 pending, like two cores ping-ponging a line.
+func BenchmarkEngineRealistic(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		pending int
+	}{{"", 48}, {"small", 8}} {
+		name := bc.name
+		if name == "" {
+			name = "dozens"
+		}
+		b.Run(name, func(b *testing.B) { benchRealistic(b, bc.pending) })
+	}
+}
+
+func benchRealistic(b *testing.B, pending int) {
+	e := New(1)
+	left := b.N
+	for i := 0; i < pending; i++ {
+		r := &realLoad{e: e, i: i * 97, left: &left}
+		r.timeout = e.After(10*Millisecond, r, 1)
+		e.After(realDelays[i], r, 0)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	e.RunUntilIdle()
+	b.StopTimer()
+	b.ReportMetric(float64(e.Stats().Events)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 }

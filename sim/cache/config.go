@@ -99,6 +99,30 @@ type Package struct {
 	SiblingProbe  sim.Time // probe of another cluster's L2/L1 on chip, with its data
 	RequestOut    sim.Time // package controller decides to go off chip -> request leaves
 	ProbeResponse sim.Time // probe arrives -> response leaves (on-chip probe of every cache)
+
+	// FillHold is how long an L1 keeps a line it was just granted after
+	// the access's completion reaches the core (the forward-progress
+	// guarantee; see doc.go): requests and probes that would take the
+	// line meanwhile wait. 0 means DefaultFillHold; negative disables the
+	// hold altogether (a line may then be taken between the grant and the
+	// completion).
+	FillHold sim.Time
+}
+
+// DefaultFillHold is the fill hold of a package that does not set one:
+// 4 ns, 8 to 12 cycles of the cores we model, enough for the stores queued
+// behind a missing store, or the loads behind a missing load, to commit.
+const DefaultFillHold = 4 * sim.Nanosecond
+
+// fillHold is the package's effective hold (0: none).
+func (p *Package) fillHold() sim.Time {
+	switch {
+	case p.FillHold < 0:
+		return 0
+	case p.FillHold == 0:
+		return DefaultFillHold
+	}
+	return p.FillHold
 }
 
 // Home is a memory controller: the home of the addresses the HomeMap gives

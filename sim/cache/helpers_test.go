@@ -112,8 +112,10 @@ type tconf struct {
 	hub     bool // one extra memory-only node homes all memory (FSB)
 	big     bool // realistic cache sizes instead of tiny ones
 	jitter  sim.Time
-	mshrs   int  // package MSHRs (0: 2 tiny / 8 big)
-	bcast   bool // the network implements Broadcaster and MsgPool
+	mshrs   int      // package MSHRs (0: 2 tiny / 8 big)
+	bcast   bool     // the network implements Broadcaster and MsgPool
+	hold    sim.Time // Package.FillHold (0: the default; negative: none)
+	lines   int      // random tester lines (0: 6 + nodes)
 }
 
 func (c tconf) String() string {
@@ -138,6 +140,12 @@ func (c tconf) String() string {
 	}
 	if c.bcast {
 		s += "/bcast"
+	}
+	if c.hold != 0 {
+		s += fmt.Sprintf("/hold%v", c.hold)
+	}
+	if c.lines != 0 {
+		s += fmt.Sprintf("/lines%d", c.lines)
 	}
 	return s
 }
@@ -166,7 +174,8 @@ func (c tconf) config() (Config, *mem.HomeMap) {
 	core := 0
 	for n := 0; n < c.nodes; n++ {
 		p := Package{Node: mem.NodeID(n), MSHRs: pm, ToPackage: 2 * sim.Nanosecond, FromPackage: 2 * sim.Nanosecond,
-			SiblingProbe: 20 * sim.Nanosecond, RequestOut: 5 * sim.Nanosecond, ProbeResponse: 10 * sim.Nanosecond}
+			SiblingProbe: 20 * sim.Nanosecond, RequestOut: 5 * sim.Nanosecond, ProbeResponse: 10 * sim.Nanosecond,
+			FillHold: c.hold}
 		if c.l3 {
 			l := l3
 			p.L3 = &l

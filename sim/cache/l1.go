@@ -38,10 +38,11 @@ const (
 	stToPkg        // on its way to the package controller
 	stPkg          // at the package: waiting for a transaction or an MSHR
 	stDone         // performed; completion on its way to the core
+	stHeld         // at the package: waiting for another L1's fill hold to end
 	numStages
 )
 
-var stageNames = [...]string{"free", "L2-lookup", "L2-mshr-wait", "to-package", "at-package", "completing"}
+var stageNames = [...]string{"free", "L2-lookup", "L2-mshr-wait", "to-package", "at-package", "completing", "hold-wait"}
 
 // req is one L1 MSHR: a miss from issue to completion.
 type req struct {
@@ -131,6 +132,11 @@ type L1 struct {
 	stats   L1Stats
 	name    string
 	lastSrc Source
+
+	// The core's watch (WatchLine): one line at a time.
+	watchOn   bool
+	watchLine mem.LineAddr
+	watchFn   func(mem.LineAddr)
 }
 
 const (
@@ -271,9 +277,13 @@ func (l *L1) start(a *mem.Access, done mem.Completion) {
 	l.s.e.After(l.lat+l.cl.lat, l, uint64(idx)<<2|evL2)
 }
 
-// completeAt schedules the completion of r after d.
+// completeAt schedules the completion of r, which has just been performed,
+// after d. A demand access holds the line until the fill hold after that.
 func (l *L1) completeAt(r *req, d sim.Time) {
 	r.stage = stDone
+	if p := l.cl.pkg; p.hold > 0 && r.done != nil && r.op != mem.OpFlush && r.op != mem.OpInvalidate {
+		p.addHold(l, r.line, opClass(r.op) == 1, l.s.e.Now()+d)
+	}
 	l.s.e.After(d, l, uint64(r.idx)<<2|evComplete)
 }
 
@@ -330,6 +340,39 @@ func (l *L1) step(f *frame, ev uint8, l2 *frame) {
 	}
 	f.st = r.next
 	if r.next == l1I {
+		line := f.tag
 		f.invalidate()
+		if l.watchOn && line == l.watchLine {
+			l.watchOn = false
+			l.watchFn(line)
+		}
+	}
+}
+
+// WatchLine registers a one-shot watch on this L1's copy of line and
+// reports true, or reports false if the L1 does not hold the line. fn(line)
+// is called once, from the event in which the copy stops being valid:
+// invalidated for another core's write (on chip or off), probed away,
+// evicted or flushed. A downgrade that keeps the copy readable (M or E to
+// S, when another core reads the line) is not reported: the data the core
+// polls has not changed. fn is never called from inside WatchLine. An L1
+// keeps one watch: a new one replaces the old. fn is stored, not copied,
+// so a caller that passes the same func each time allocates nothing.
+// (sim/cores' Watcher is implemented over this by sim/machine, which can
+// import both packages.)
+func (l *L1) WatchLine(line mem.LineAddr, fn func(mem.LineAddr)) bool {
+	if l.arr.lookup(line) == nil {
+		l.watchOn = false
+		return false
+	}
+	l.watchOn, l.watchLine, l.watchFn = true, line, fn
+	return true
+}
+
+// UnwatchLine cancels the watch on line if it has not fired; otherwise it
+// does nothing.
+func (l *L1) UnwatchLine(line mem.LineAddr) {
+	if l.watchOn && l.watchLine == line {
+		l.watchOn = false
 	}
 }

@@ -86,6 +86,14 @@ type pkg struct {
 	mesi     bool
 	dir      bool
 	retrying bool
+
+	// Fill hold (hold.go).
+	hold     sim.Time // Package.FillHold in effect; 0: no holds
+	holds    []hold
+	waits    []*holdWait // by index; live ones have deferred work
+	nwait    int         // live waits
+	spare    []holdItem
+	holdWake holdWake
 }
 
 // txn returns the transaction in flight on line, or nil.
@@ -118,6 +126,8 @@ func newPkg(s *System, cfg *Package) *pkg {
 		p.mshrN = 8
 	}
 	p.arrive.p = p
+	p.hold = cfg.fillHold()
+	p.holdWake.p = p
 	p.l3name = p.name + ".L3"
 	p.reqOut = delayLine{s: s, name: p.name + ".reqOut", d: cfg.RequestOut}
 	p.respOut = delayLine{s: s, name: p.name + ".respOut", d: cfg.ProbeResponse}
@@ -314,6 +324,8 @@ type pctx struct {
 	have   bool
 	free   bool
 	wake   bool
+	until  sim.Time // Held: when the hold ends
+	keep   bool     // the message was deferred; do not free it
 }
 
 func (p *pkg) fail(line mem.LineAddr, st uint8, format string, args ...any) {
@@ -478,6 +490,12 @@ func (p *pkg) request(r *req) {
 	default:
 		ev = peRead
 	}
+	if p.hold > 0 {
+		if u := p.requestHeld(r, st, ev); u != 0 {
+			ctx.until = u
+			ev = peHeld
+		}
+	}
 	if row := p.tab.lookup(st, ev); row != nil && len(row.acts) > 0 && row.acts[0] == paAlloc && p.mshrU >= p.mshrN {
 		p.mshrQ.push(r)
 		return
@@ -489,33 +507,15 @@ func (p *pkg) request(r *req) {
 func (p *pkg) receive(m *mem.Msg) {
 	line := m.Line
 	ctx := pctx{line: line, m: m, id: m.ID}
-	t := p.txn(line)
 	var ev uint8
 	switch m.Kind {
 	case KPrbS, KPrbM, KFwdS, KFwdM:
 		p.stats.ProbesIn++
-		switch m.Kind {
-		case KPrbS:
-			ev = pePrbS
-		case KPrbM:
-			ev = pePrbM
-		case KFwdS:
-			ev = peFwdS
-		default:
-			ev = peFwdM
+		if p.probe(m) {
+			ctx.keep = true
 		}
-		var st uint8
-		if t != nil {
-			ctx.t, st = t, t.st
-		} else {
-			var dirty bool
-			st, dirty = p.sync(line)
-			if st == pE && dirty {
-				st = p.fire(&ctx, st, peDirty)
-			}
-		}
-		p.fire(&ctx, st, ev)
 	default:
+		t := p.txn(line)
 		switch m.Kind {
 		case KMem:
 			ev = peMem
@@ -548,10 +548,48 @@ func (p *pkg) receive(m *mem.Msg) {
 			p.maybeComplete(&ctx)
 		}
 	}
-	p.s.freeMsg(m)
+	if !ctx.keep {
+		p.s.freeMsg(m)
+	}
 	if checkInvariants {
 		p.s.checkLine(line)
 	}
+}
+
+// probe handles a probe or forward from a home. It reports whether the
+// message was deferred (kept) by a fill hold.
+func (p *pkg) probe(m *mem.Msg) bool {
+	line := m.Line
+	ctx := pctx{line: line, m: m, id: m.ID}
+	var ev, mode uint8
+	switch m.Kind {
+	case KPrbS:
+		ev, mode = pePrbS, hmShare
+	case KPrbM:
+		ev, mode = pePrbM, hmInv
+	case KFwdS:
+		ev, mode = peFwdS, hmShare
+	default:
+		ev, mode = peFwdM, hmInv
+	}
+	var st uint8
+	if t := p.txn(line); t != nil {
+		ctx.t, st = t, t.st
+	} else {
+		var dirty bool
+		st, dirty = p.sync(line)
+		if st == pE && dirty {
+			st = p.fire(&ctx, st, peDirty)
+		}
+	}
+	if len(p.holds) > 0 {
+		if u := p.heldUntil(line, nil, nil, mode); u != 0 && p.takes(st, ev) {
+			ctx.until = u
+			ev = peHeld
+		}
+	}
+	p.fire(&ctx, st, ev)
+	return ctx.keep
 }
 
 // maybeComplete fires the end of a request transaction once the home's
@@ -574,6 +612,15 @@ func (p *pkg) maybeComplete(ctx *pctx) {
 		}
 	case pIM, pSM, pOM:
 		if t.hasData || t.hasVic || p.hasFrames(t.line) {
+			// Installing M invalidates the copies outside the requester's
+			// cluster: wait for their holds.
+			if len(p.holds) > 0 {
+				if u := p.heldUntil(t.line, nil, t.cl, hmOthers); u != 0 {
+					ctx.until = u
+					p.fire(ctx, t.st, peHeld)
+					return
+				}
+			}
 			p.fire(ctx, t.st, peLastM)
 		} else {
 			p.fire(ctx, t.st, peNeedData)
@@ -742,6 +789,8 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		ctx.free = true
 	case paWake:
 		ctx.wake = true
+	case paDefer:
+		p.deferWork(ctx)
 	default:
 		p.fail(line, st, "unknown action %d", a)
 	}

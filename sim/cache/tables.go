@@ -206,6 +206,7 @@ const (
 	peNeedData
 	peWbGo
 	pePutAck
+	peHeld // the event would take a copy an L1 holds (fill hold), or an on-chip request finds work waiting on one
 	numPEvents
 )
 
@@ -245,17 +246,18 @@ const (
 	paInstallM                  //
 	paFree                      // free the transaction
 	paWake                      // re-run waiting on-chip requests
+	paDefer                     // wait until the fill hold ends, then run the event again
 	numPActions
 )
 
 var (
 	pStateNames = []string{"I", "S", "E", "O", "M", "IS", "ISd", "IM", "IMD", "SM", "OM", "MI", "OI", "EI", "II"}
 	pEventNames = []string{"Read", "Write", "Flush", "FlushLast", "LastCopy", "Dirty", "PrbS", "PrbM", "FwdS", "FwdM",
-		"Mem", "MemX", "Grant", "Ack", "AckData", "LastS", "LastE", "LastM", "NeedData", "WbGo", "PutAck"}
+		"Mem", "MemX", "Grant", "Ack", "AckData", "LastS", "LastE", "LastM", "NeedData", "WbGo", "PutAck", "Held"}
 	pActionNames = []string{"stall", "alloc", "allocWB", "sendGetS", "sendGetM", "sendUpg", "sendPutM", "sendPutO", "sendPutE",
 		"sendDataReq", "sendWbData", "sendWbCancel", "sendDone", "grantRead", "grantWrite", "flushLocal", "complete", "victim",
 		"capture", "shareAll", "shareAllS", "invAll", "ackNo", "ackShared", "data", "dataShared", "home", "count", "buf",
-		"installEarly", "installS", "installE", "installM", "free", "wake"}
+		"installEarly", "installS", "installE", "installM", "free", "wake", "defer"}
 )
 
 func transientP(s uint8) bool { return s >= pIS }
@@ -485,6 +487,24 @@ func buildPkgTable(sch Scheme, mesi bool) *table {
 			t.add(pOI, peWbGo, pI, paSendWbData, paFree, paWake)
 		}
 		t.add(pII, peWbGo, pI, paSendWbCancel, paFree, paWake)
+	}
+
+	// Fill hold. An on-chip request whose row would serve it on chip
+	// (grantRead, grantWrite, flushLocal), a probe whose row would share or
+	// invalidate the copies on chip, and the end of this node's own write
+	// transaction (LastM) become Held when they would take a copy some L1
+	// was granted less than the hold ago; so does any on-chip request for
+	// a line that already has work waiting on a hold (first come, first
+	// served). Held work waits and runs again, in arrival order, when the
+	// hold ends. A wait can outlive the state it began in, so every state
+	// the table uses has the row.
+	for s := uint8(0); s < numPStates; s++ {
+		for e := uint8(0); e < numPEvents; e++ {
+			if t.rows[s][e].set {
+				t.add(s, peHeld, keep, paDefer)
+				break
+			}
+		}
 	}
 	return t
 }

@@ -58,6 +58,14 @@ func testerConfigs() []tconf {
 		// A network with Broadcast and a message pool.
 		tconf{scheme: Broadcast, nodes: 4, cores: 2, l3: true, bcast: true, jitter: 7 * sim.Nanosecond},
 		tconf{scheme: SnoopFilter, nodes: 4, cores: 2, cluster: 2, mesi: true, hub: true, bcast: true, jitter: 7 * sim.Nanosecond},
+		// Long fill holds: much deferred work, waits that outlive the
+		// line's state (evictions, writebacks, transactions).
+		tconf{scheme: Broadcast, nodes: 4, cores: 4, cluster: 2, l3: true, jitter: 7 * sim.Nanosecond, hold: 40 * sim.Nanosecond},
+		tconf{scheme: Broadcast, nodes: 2, cores: 3, mesi: true, jitter: 7 * sim.Nanosecond, hold: 40 * sim.Nanosecond, lines: 24},
+		tconf{scheme: Directory, nodes: 4, cores: 3, jitter: 7 * sim.Nanosecond, hold: 40 * sim.Nanosecond, lines: 24},
+		tconf{scheme: SnoopFilter, nodes: 2, cores: 4, cluster: 2, mesi: true, hub: true, jitter: 7 * sim.Nanosecond, hold: 40 * sim.Nanosecond},
+		tconf{scheme: Broadcast, nodes: 4, cores: 3, jitter: 7 * sim.Nanosecond, hold: 100 * sim.Nanosecond, lines: 2},
+		tconf{scheme: Directory, nodes: 2, cores: 4, l3: true, jitter: 7 * sim.Nanosecond, hold: 100 * sim.Nanosecond, lines: 2},
 	)
 	return cs
 }
@@ -65,7 +73,11 @@ func testerConfigs() []tconf {
 func runTester(t *testing.T, c tconf, seed uint64, ops int) {
 	t.Helper()
 	_, s, _ := c.build(t, seed)
-	rt := NewRandomTester(s, TesterConfig{Seed: seed, Ops: ops, Lines: TesterLines(s, 6+c.nodes)})
+	nl := c.lines
+	if nl == 0 {
+		nl = 6 + c.nodes
+	}
+	rt := NewRandomTester(s, TesterConfig{Seed: seed, Ops: ops, Lines: TesterLines(s, nl)})
 	res, err := rt.Run()
 	if err != nil {
 		t.Fatalf("%v: %v\n(rerun: go test ./sim/cache -run 'TestRandom/%s' -tester.seed %d -tester.ops %d; add \"%s %d %d\" to testdata/regressions.txt)",

@@ -96,6 +96,9 @@ func New(spec *topologies.Spec, opts Options) (*Machine, error) {
 				sim.Time(t.L1D.Latency)*sim.Time(t.Clock.Period()), m.dramLatency)
 		}
 		core := cores.New(m.eng, id, configs[c.Type], port, m.fabric)
+		if t.Coherent {
+			core.SetWatcher(newL1Watcher(m.caches.L1(c.ID)))
+		}
 		m.cores = append(m.cores, core)
 		m.infos = append(m.infos, arch.CoreInfo{
 			ID:       id,
