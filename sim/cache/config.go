@@ -110,8 +110,10 @@ type Package struct {
 }
 
 // DefaultFillHold is the fill hold of a package that does not set one:
-// 4 ns, 8 to 12 cycles of the cores we model, enough for the stores queued
-// behind a missing store, or the loads behind a missing load, to commit.
+// 4 ns, 8 to 11 cycles of the 2.0-2.8 GHz cores we model: enough for the
+// seven stores that fill the rest of a line behind a missing store to drain
+// from the store buffer at one per cycle, or for the loads behind a missing
+// load to hit. Slower cores need a longer hold (about 8 of their cycles).
 const DefaultFillHold = 4 * sim.Nanosecond
 
 // fillHold is the package's effective hold (0: none).

@@ -75,6 +75,9 @@
 //     that reaches it is performed at that instant (copies on chip change
 //     state atomically) and its completion is delivered after the on-chip
 //     latency. Off-chip transactions use explicit transient states.
+//   - Fill hold: a line granted to an L1 for a demand access stays there
+//     until its completion has reached the core and Package.FillHold
+//     (default DefaultFillHold, 4 ns) has passed since; see below.
 //   - The L2 is inclusive of its L1s. The L3 is a victim cache of the L2s:
 //     lines evicted from an L2 go to the L3, and an L3 hit moves the line
 //     back into the requesting L2 (AMD keeps a copy of lines it predicts
@@ -97,6 +100,34 @@
 //     homed at the memory controller hub.
 //   - Prefetches complete at once for the core and fill in the background;
 //     they are dropped when the L1 has no free MSHR.
+//
+// # Fill hold
+//
+// Real processors guarantee forward progress by keeping a freshly filled
+// line in the requesting L1 for a few cycles, so that the access that
+// missed, and the ones queued right behind it, are performed before a
+// probe or another core's request may take it back. Without it, a request
+// already on its way takes the line between the grant and the completion,
+// or between two stores of a run: a URPC sender's store buffer drains the
+// eight stores of a message one miss each while the receiver polls the line
+// (8 store and 8 load misses per message, three times the latency). So a line granted to an L1 for a
+// write may not be downgraded or invalidated, and one granted for a read
+// may not be invalidated, from the grant until FillHold after the
+// completion. On-chip requests, probes and the end of the package's own
+// write transaction that would take it fire the table event Held, whose
+// row defers them to the end of the hold; later on-chip requests for the
+// line queue behind them. Deferral always ends (holds end at fixed times)
+// and is first come, first served. Replacements are not held back.
+// design.md has the details. A negative FillHold disables the hold.
+//
+// # Watching a line
+//
+// L1.WatchLine registers a one-shot callback for when the L1's copy of a
+// line stops being valid (another core's write, on chip or off, a probe,
+// an eviction or a flush); sim/machine adapts it to sim/cores' Watcher, so
+// a spinning core sleeps until the line it polls changes. It is called
+// from the event that invalidates the copy; a downgrade that keeps the
+// copy readable does not fire it.
 //
 // # Testing
 //

@@ -44,6 +44,18 @@ func (s *System) DumpLine(line mem.LineAddr) string {
 				fmt.Fprintf(&b, "    %s.L3 %s (pkg %s) %x\n", p.name, cStateNames[f.st], pStateNames[f.pst], f.data)
 			}
 		}
+		for _, h := range p.holds {
+			if h.line == line && h.until > s.e.Now() {
+				kind := "read"
+				if h.write {
+					kind = "write"
+				}
+				fmt.Fprintf(&b, "    %s holds it (%s) until %v\n", h.l1.name, kind, h.until)
+			}
+		}
+		if w := p.waitFor(line); w != nil {
+			fmt.Fprintf(&b, "    waiting on the hold until %v: %s\n", w.until, w)
+		}
 	}
 	h := s.nodes[s.homeOf(line)].home
 	if hl := h.lines[line]; hl != nil {
@@ -71,6 +83,21 @@ func (t *ptxn) String() string {
 		s += fmt.Sprintf(" %d waiting", n)
 	}
 	return s
+}
+
+func (w *holdWait) String() string {
+	var parts []string
+	for _, it := range w.items {
+		switch {
+		case it.r != nil:
+			parts = append(parts, it.r.String())
+		case it.m != nil:
+			parts = append(parts, it.m.String())
+		default:
+			parts = append(parts, fmt.Sprintf("end of txn %d", it.txn))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (hl *hline) String() string {
@@ -116,6 +143,11 @@ func (s *System) DumpInFlight() string {
 		fmt.Fprintf(&b, "  %s: %d/%d MSHRs, %d responses queued, %d requests queued\n", p.name, p.mshrU, p.mshrN, p.respOut.pending(), p.reqOut.pending())
 		for _, t := range p.live {
 			lines[t.line] = true
+		}
+		for _, w := range p.waits {
+			if w.live {
+				lines[w.line] = true
+			}
 		}
 		for r := p.mshrQ.head; r != nil; r = r.next {
 			fmt.Fprintf(&b, "    waiting for an MSHR: %v\n", r)

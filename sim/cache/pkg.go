@@ -90,6 +90,7 @@ type pkg struct {
 	// Fill hold (hold.go).
 	hold     sim.Time // Package.FillHold in effect; 0: no holds
 	holds    []hold
+	holdEnd  sim.Time    // the latest end of a hold in holds
 	waits    []*holdWait // by index; live ones have deferred work
 	nwait    int         // live waits
 	spare    []holdItem
@@ -506,53 +507,58 @@ func (p *pkg) request(r *req) {
 // receive handles a message from the network.
 func (p *pkg) receive(m *mem.Msg) {
 	line := m.Line
-	ctx := pctx{line: line, m: m, id: m.ID}
-	var ev uint8
+	keep := false
 	switch m.Kind {
 	case KPrbS, KPrbM, KFwdS, KFwdM:
 		p.stats.ProbesIn++
-		if p.probe(m) {
-			ctx.keep = true
-		}
+		keep = p.probe(m)
 	default:
-		t := p.txn(line)
-		switch m.Kind {
-		case KMem:
-			ev = peMem
-		case KMemX:
-			ev = peMemX
-		case KGrant:
-			ev = peGrant
-		case KAck:
-			ev = peAck
-		case KAckData:
-			ev = peAckData
-		case KWbGo:
-			ev = peWbGo
-		case KPutAck:
-			ev = pePutAck
-		default:
-			sim.Failf(p.name, "receive", "line %v: unexpected message %v", line, m)
-		}
-		if t == nil || t.txn != m.Txn {
-			st := uint8(pI)
-			if t != nil {
-				st = t.st
-			}
-			p.fail(line, st, "message %v matches no transaction", m)
-		}
-		ctx.t = t
-		id := t.txn
-		p.fire(&ctx, t.st, ev)
-		if p.txn(line) == t && t.txn == id {
-			p.maybeComplete(&ctx)
-		}
+		p.response(m)
 	}
-	if !ctx.keep {
+	if !keep {
 		p.s.freeMsg(m)
 	}
 	if checkInvariants {
 		p.s.checkLine(line)
+	}
+}
+
+// response handles the home's answer to one of this package's requests,
+// or a probe response.
+func (p *pkg) response(m *mem.Msg) {
+	line := m.Line
+	var ev uint8
+	switch m.Kind {
+	case KMem:
+		ev = peMem
+	case KMemX:
+		ev = peMemX
+	case KGrant:
+		ev = peGrant
+	case KAck:
+		ev = peAck
+	case KAckData:
+		ev = peAckData
+	case KWbGo:
+		ev = peWbGo
+	case KPutAck:
+		ev = pePutAck
+	default:
+		sim.Failf(p.name, "receive", "line %v: unexpected message %v", line, m)
+	}
+	t := p.txn(line)
+	if t == nil || t.txn != m.Txn {
+		st := uint8(pI)
+		if t != nil {
+			st = t.st
+		}
+		p.fail(line, st, "message %v matches no transaction", m)
+	}
+	ctx := pctx{line: line, m: m, id: m.ID, t: t}
+	id := t.txn
+	p.fire(&ctx, t.st, ev)
+	if p.txn(line) == t && t.txn == id {
+		p.maybeComplete(&ctx)
 	}
 }
 
@@ -582,7 +588,7 @@ func (p *pkg) probe(m *mem.Msg) bool {
 			st = p.fire(&ctx, st, peDirty)
 		}
 	}
-	if len(p.holds) > 0 {
+	if p.holding() {
 		if u := p.heldUntil(line, nil, nil, mode); u != 0 && p.takes(st, ev) {
 			ctx.until = u
 			ev = peHeld
@@ -614,7 +620,7 @@ func (p *pkg) maybeComplete(ctx *pctx) {
 		if t.hasData || t.hasVic || p.hasFrames(t.line) {
 			// Installing M invalidates the copies outside the requester's
 			// cluster: wait for their holds.
-			if len(p.holds) > 0 {
+			if p.holding() {
 				if u := p.heldUntil(t.line, nil, t.cl, hmOthers); u != 0 {
 					ctx.until = u
 					p.fire(ctx, t.st, peHeld)
