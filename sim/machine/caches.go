@@ -14,6 +14,12 @@ import (
 // the increment each level adds on a miss in the level above. cacheConfig
 // does the subtraction and refuses a topology whose totals do not grow.
 
+// fillHoldCycles is how long, in core cycles, an L1 keeps a line it has
+// just filled before a probe may take it: the seven further stores of a
+// URPC message commit in that window. A hardware parameter of every real
+// protocol (its forward-progress guarantee), the same for every machine.
+const fillHoldCycles = 8
+
 func cacheScheme(s topologies.Scheme) (cache.Scheme, bool, error) {
 	switch s {
 	case topologies.HTBroadcast:
@@ -47,6 +53,7 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 			ProbeResponse: sim.Time(u.ProbeResponse),
 		}
 		var l2Total sim.Time // the package's slowest L2 load-to-use
+		var slowest sim.Time // the package's slowest coherent core clock period
 		for _, inst := range s.L2s {
 			if inst.Package != p.ID {
 				continue
@@ -56,6 +63,7 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 				continue
 			}
 			period := sim.Time(t.Clock.Period())
+			slowest = max(slowest, period)
 			l1 := sim.Time(t.L1D.Latency) * period
 			l2 := sim.Time(t.L2.Latency) * period
 			if l2 <= l1 {
@@ -77,6 +85,9 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 		if len(cp.Clusters) == 0 {
 			continue // a package of non-coherent cores only
 		}
+		// Hold a freshly filled line for fillHoldCycles of the slowest core:
+		// time for the stores queued behind a miss to commit, one a cycle.
+		cp.FillHold = fillHoldCycles * slowest
 		if p.L3 != nil {
 			inc := sim.Time(p.L3.Latency) - l2Total - cp.ToPackage - cp.FromPackage
 			if inc < 0 {
