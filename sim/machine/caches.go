@@ -18,7 +18,7 @@ import (
 // just filled before a probe may take it: the seven further stores of a
 // URPC message commit in that window. A hardware parameter of every real
 // protocol (its forward-progress guarantee), the same for every machine.
-const fillHoldCycles = 8
+const fillHoldCycles = 10
 
 func cacheScheme(s topologies.Scheme) (cache.Scheme, bool, error) {
 	switch s {
