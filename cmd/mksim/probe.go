@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"mksim/experiments"
-	"mksim/topologies"
 )
 
 func newProbeCmd(opts *options) *cobra.Command {
@@ -29,11 +28,7 @@ against (for gruyere, the HotOS'09 table: L1 2, L2 15, L3 75, c2c-package
   mksim probe gruyere --json`,
 		Args: argsBetween(0, 1),
 		RunE: body(func(cmd *cobra.Command, args []string) error {
-			arg := defaultTopology
-			if len(args) == 1 {
-				arg = args[0]
-			}
-			spec, err := topologies.Open(arg)
+			spec, err := openTopologyOrDefault(args)
 			if err != nil {
 				return err
 			}

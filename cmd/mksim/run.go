@@ -33,17 +33,22 @@ speed of the simulation.`,
   mksim run intel2x4 --json`,
 		Args: argsBetween(0, 1),
 		RunE: body(func(cmd *cobra.Command, args []string) error {
-			arg := defaultTopology
-			if len(args) == 1 {
-				arg = args[0]
-			}
-			spec, err := topologies.Open(arg)
+			spec, err := openTopologyOrDefault(args)
 			if err != nil {
 				return err
 			}
 			return runMachine(cmd.OutOrStdout(), spec, runOptions{Seed: opts.seed, JSON: opts.json})
 		}),
 	}
+}
+
+// openTopologyOrDefault loads the machine named by the optional argument of
+// run and probe: a shipped name or a file, the embedded gruyere if none.
+func openTopologyOrDefault(args []string) (*topologies.Spec, error) {
+	if len(args) == 1 {
+		return topologies.Open(args[0])
+	}
+	return topologies.Open(defaultTopology)
 }
 
 // runOptions are what mksim run passes to runMachine.
