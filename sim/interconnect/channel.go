@@ -9,30 +9,33 @@ import (
 // a bus (every member sends and receives). It owns the FIFO of messages
 // waiting for it, the input buffers at its receiving end(s) and its counters.
 type channel struct {
-	n       *Network
+	// Hot: read or written for every message.
+	q         ring
+	busyUntil sim.Time // end of the current serialization
+	wake      bool     // a Handle event is pending at busyUntil
+	blocked   bool     // head waits for an input-buffer credit
+	kicked    bool     // on the network's kick list
+	stuck     bool     // part of a detected deadlock not yet recovered
+	n         *Network
+	latency   sim.Time
+	occ       [mem.NumClasses]sim.Time // serialize(class bytes), precomputed
+
 	index   int
 	name    string // "link 0-2 0->2", "bus fsb"
 	bus     bool
 	from    mem.NodeID // link only
 	to      mem.NodeID // link only
-	latency sim.Time
 	period  sim.Time
 	width   int
 	arb     sim.Time // bus arbitration, held per transaction
 	weight  int64    // routing weight under the configured metric
+	stuckAt sim.Time
+	cand    bool // scratch for deadlock detection
+
+	blockedAt sim.Time // when blocked became true
 
 	in   []inbuf // link: one (at to); bus: one per member, in member order
 	slot []int32 // node -> index into in; -1 if the node does not receive here
-
-	q         ring
-	busyUntil sim.Time // end of the current serialization
-	wake      bool     // a Handle event is pending at busyUntil
-	blocked   bool     // head waits for an input-buffer credit
-	blockedAt sim.Time // when blocked became true
-	stuck     bool     // part of a detected deadlock not yet recovered
-	stuckAt   sim.Time
-	cand      bool // scratch for deadlock detection
-	kicked    bool // on the network's kick list
 
 	st chanStats
 }
@@ -84,7 +87,7 @@ func (c *channel) Handle(uint64) {
 // and whether a full one has nothing in flight (a deadlock candidate).
 func (c *channel) credit(p *packet) (ok, settled bool) {
 	if len(p.bcast) == 0 {
-		b := c.buf(p.next)
+		b := p.nb
 		return !b.full(), b.inflight == 0
 	}
 	ok = true
@@ -132,7 +135,7 @@ func (c *channel) try() {
 
 	// Take the credit(s) downstream.
 	if len(p.bcast) == 0 {
-		b := c.buf(p.next)
+		b := p.nb
 		b.used++
 		b.inflight++
 	} else {
@@ -143,7 +146,7 @@ func (c *channel) try() {
 		}
 	}
 
-	occ := c.serialize(p.bytes)
+	occ := c.occ[p.class]
 	c.busyUntil = now + occ
 	if c.q.n > 0 && !c.wake {
 		c.wake = true
@@ -165,6 +168,9 @@ func (c *channel) try() {
 	n.e.Schedule(arrive, p, evArrive)
 }
 
+// ringInit is a ring's first capacity (a power of two, as every capacity).
+const ringInit = 8
+
 // ring is a growable FIFO of packets.
 type ring struct {
 	buf  []*packet
@@ -178,7 +184,7 @@ func (r *ring) at(i int) *packet { return r.buf[(r.head+i)&(len(r.buf)-1)] }
 
 func (r *ring) push(p *packet) {
 	if r.n == len(r.buf) {
-		nb := make([]*packet, max(8, 2*len(r.buf)))
+		nb := make([]*packet, max(ringInit, 2*len(r.buf)))
 		for i := 0; i < r.n; i++ {
 			nb[i] = r.at(i)
 		}

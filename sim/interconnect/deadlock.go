@@ -55,8 +55,7 @@ func (n *Network) drain() {
 		c.kicked = false
 		c.try()
 	}
-	clear(n.kicks)
-	n.kicks = n.kicks[:0]
+	n.kicks = n.kicks[:0] // channels live as long as the network: no need to clear
 	n.draining = false
 	if n.needDetect {
 		n.needDetect = false

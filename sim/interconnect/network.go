@@ -36,34 +36,34 @@ var _ Fabric = (*Network)(nil)
 // freed are simply garbage collected; freeing them is what makes steady-state
 // traffic allocation-free. Never touch a message after Send or Free.
 type Network struct {
-	e     *sim.Engine
+	// Hot: read or written for every message.
+	e          *sim.Engine
+	n          int
+	hops       []hop // hops[at*n+dst]: the routing table as route reads it
+	kicks      []*channel
+	draining   bool
+	needDetect bool
+	packets    []*packet // free packets
+	msgs       []*mem.Msg
+	recv       []mem.Receiver
+	seq        uint64
+	owned      map[*mem.Msg]ownState // CheckOwnership only
+	retrying   *packet
+	st         netStats
+
 	cfg   Config
-	n     int
-	recv  []mem.Receiver
 	chans []*channel // link directions (A->B, B->A, in config order), then buses
 	bufs  []*inbuf
 	// next[at*n+dst] is the next node and out[at*n+dst] the channel.
 	next []mem.NodeID
 	out  []*channel
 
-	packets []*packet // free packets
-	msgs    []*mem.Msg
-	seq     uint64
-
-	kicks      []*channel
-	draining   bool
-	needDetect bool
-
 	// Deadlock recovery.
 	deadlocks []*Deadlock
 	retryQ    []*packet
-	retrying  *packet
-
-	owned map[*mem.Msg]ownState // CheckOwnership only
 
 	scratch  []mem.NodeID
 	scratchC []*channel
-	st       netStats
 	winStart sim.Time
 }
 
@@ -74,23 +74,32 @@ const (
 	ownFree
 )
 
+// hop is one routing table entry as the hot path reads it.
+type hop struct {
+	c    *channel
+	b    *inbuf // c.buf(next)
+	next mem.NodeID
+}
+
 // packet is the network's envelope around a message in transit. Packets are
 // pooled; each is the sim.Handler of its own arrival event.
 type packet struct {
-	n        *Network
-	m        *mem.Msg
-	src, dst mem.NodeID
-	next     mem.NodeID   // node at the end of the current hop
-	ch       *channel     // channel queued on or crossing
-	held     *inbuf       // buffer slot held while queued at an intermediate node
-	bcast    []mem.NodeID // bus transaction destinations; empty for unicast
-	copies   []*mem.Msg   // scratch for broadcast delivery
-	class    mem.Class
-	bytes    int
-	id       mem.OpID
-	sent     sim.Time // first Send
-	enq      sim.Time // joined the current queue
-	seq      uint64
+	n      *Network
+	m      *mem.Msg
+	ch     *channel     // channel queued on or crossing
+	nb     *inbuf       // unicast: the buffer at next this hop takes a credit in
+	held   *inbuf       // buffer slot held while queued at an intermediate node
+	bcast  []mem.NodeID // bus transaction destinations; empty for unicast
+	next   mem.NodeID   // node at the end of the current hop
+	dst    mem.NodeID
+	src    mem.NodeID
+	class  mem.Class
+	bytes  int
+	id     mem.OpID
+	sent   sim.Time // first Send
+	enq    sim.Time // joined the current queue
+	seq    uint64
+	copies []*mem.Msg // scratch for broadcast delivery
 }
 
 // Event kinds of a packet.
@@ -123,7 +132,7 @@ func (p *packet) Handle(kind uint64) {
 		n.drain()
 		return
 	}
-	b := c.buf(p.next)
+	b := p.nb
 	b.inflight--
 	if p.next == p.dst {
 		b.used--
@@ -170,6 +179,17 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 		}
 		return c
 	}
+	// The channels, their link buffers and their first queue storage each
+	// live in one array, so the state every message touches is dense.
+	nch := 2*len(cfg.Links) + len(cfg.Buses)
+	store := make([]channel, nch)
+	linkBufs := make([]inbuf, 2*len(cfg.Links))
+	newChannel := func(c channel) *channel {
+		k := len(n.chans)
+		store[k] = c
+		n.chans = append(n.chans, &store[k])
+		return &store[k]
+	}
 	for _, l := range cfg.Links {
 		width, period := l.WidthBits, l.Clock.Period
 		if width == 0 {
@@ -179,16 +199,17 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 			period = DefaultLinkPeriod
 		}
 		for _, dir := range [2][2]mem.NodeID{{l.A, l.B}, {l.B, l.A}} {
-			c := &channel{
-				n: n, index: len(n.chans),
+			k := len(n.chans)
+			c := newChannel(channel{
+				n: n, index: k,
 				name: fmt.Sprintf("link %s %d->%d", l.label(), dir[0], dir[1]),
 				from: dir[0], to: dir[1],
 				latency: l.Latency, period: period, width: width,
 				slot: newSlots(),
-			}
-			c.in = []inbuf{{ch: c, node: dir[1], cap: credits(l.Credits)}}
+			})
+			linkBufs[k] = inbuf{ch: c, node: dir[1], cap: credits(l.Credits)}
+			c.in = linkBufs[k : k+1 : k+1]
 			c.slot[dir[1]] = 0
-			n.chans = append(n.chans, c)
 		}
 	}
 	for i, bc := range cfg.Buses {
@@ -199,26 +220,38 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 		if period == 0 {
 			period = DefaultBusPeriod
 		}
-		c := &channel{
+		c := newChannel(channel{
 			n: n, index: len(n.chans), bus: true,
 			name:    "bus " + bc.label(i),
 			latency: bc.Latency, period: period, width: width,
 			arb:  sim.Time(bc.ArbCycles) * period,
 			slot: newSlots(),
-		}
+		})
 		for j, id := range bc.Nodes {
 			c.in = append(c.in, inbuf{ch: c, node: id, cap: credits(bc.Credits)})
 			c.slot[id] = int32(j)
 		}
-		n.chans = append(n.chans, c)
 	}
 	for _, c := range n.chans {
 		for i := range c.in {
 			n.bufs = append(n.bufs, &c.in[i])
 		}
 	}
+	qs := make([]*packet, ringInit*nch)
+	for i, c := range n.chans {
+		for k := range c.occ {
+			c.occ[k] = c.serialize(mem.Class(k).Bytes())
+		}
+		c.q.buf = qs[i*ringInit : (i+1)*ringInit : (i+1)*ringInit]
+	}
 	if err := n.buildRoutes(); err != nil {
 		return nil, err
+	}
+	n.hops = make([]hop, len(n.out))
+	for i, c := range n.out {
+		if c != nil {
+			n.hops[i] = hop{c: c, b: c.buf(n.next[i]), next: n.next[i]}
+		}
 	}
 	return n, nil
 }
@@ -321,8 +354,9 @@ func (n *Network) Send(m *mem.Msg) {
 // route queues p at node at on the channel its router picks for p.dst.
 func (n *Network) route(p *packet, at mem.NodeID) *channel {
 	i := int(at)*n.n + int(p.dst)
-	c := n.out[i]
-	p.next = n.next[i]
+	h := &n.hops[i]
+	c := h.c
+	p.next, p.nb = h.next, h.b
 	n.enqueue(c, p)
 	return c
 }
@@ -359,8 +393,8 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		var c *channel
 		if d != src {
 			i := int(src)*n.n + int(d)
-			if oc := n.out[i]; oc.bus && n.next[i] == d {
-				c = oc
+			if h := &n.hops[i]; h.c.bus && h.next == d {
+				c = h.c
 			}
 		}
 		n.scratchC = append(n.scratchC, c)
@@ -470,7 +504,7 @@ func (n *Network) release(p *packet) {
 		n.retrying = nil
 		n.startRetry()
 	}
-	p.m, p.ch, p.held = nil, nil, nil
+	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
 	p.bcast = p.bcast[:0]
 	n.packets = append(n.packets, p)
 }
