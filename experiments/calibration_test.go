@@ -79,7 +79,7 @@ var knownShapeFail = map[string]string{
 	"SHM8 at 16 cores costs almost 12,000 cycles": "contended updates are about 3x cheaper than the paper's: " +
 		"each core's loads forward from its own store buffer and its stores drain in bursts",
 	"SHM4 crosses MSG8": "follows from the cheap contended SHM updates above; MSG matches the paper",
-	"server rate": "follows from the cheap contended SHM updates above",
+	"server rate":       "follows from the cheap contended SHM updates above",
 }
 
 func rowKey(r Row) string { return r.Experiment + "/" + r.Machine + "/" + r.Series + "/" + r.X }
