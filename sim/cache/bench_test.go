@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"mksim/sim"
@@ -67,73 +66,6 @@ func BenchmarkCoherentMiss(b *testing.B) {
 	}
 }
 
-// trafficCore is a requester that behaves like a core: L1 hits are charged
-// on a local clock without events, as long as it stays below the engine's
-// next event; misses are issued at the local time and waited for.
-type trafficCore struct {
-	s       *System
-	core    int
-	port    mem.Port
-	rng     *rand.Rand
-	private []mem.Addr
-	shared  []mem.Addr
-	a       mem.Access
-	pending bool // a.Op is to be issued when the event fires
-	left    *int
-	ops     *int
-	hits    *int
-}
-
-func (c *trafficCore) pick() {
-	var addr mem.Addr
-	x := c.rng.Uint32()
-	if x%100 < 11 {
-		addr = c.shared[int(x>>8)%len(c.shared)]
-	} else {
-		addr = c.private[int(x>>8)%len(c.private)]
-	}
-	addr += mem.Addr((x>>20)%8) * 8
-	c.a = mem.Access{Op: mem.OpLoad, Addr: addr, ID: mem.OpID(c.core + 1)}
-	if x>>28 < 4 {
-		c.a.Op, c.a.Value = mem.OpStore, uint64(x)
-	}
-}
-
-func (c *trafficCore) Handle(uint64) { c.run() }
-
-func (c *trafficCore) Complete(uint64) { c.run() }
-
-func (c *trafficCore) run() {
-	e := c.s.e
-	t := e.Now()
-	if c.pending {
-		c.pending = false
-		c.port.Issue(&c.a, c)
-		return
-	}
-	for *c.left > 0 {
-		*c.left--
-		*c.ops++
-		c.pick()
-		if _, lat, ok := c.port.Hit(&c.a); ok {
-			*c.hits++
-			t += lat
-			if t > e.NextTime() {
-				e.Schedule(t, c, 0)
-				return
-			}
-			continue
-		}
-		if t == e.Now() {
-			c.port.Issue(&c.a, c)
-		} else {
-			c.pending = true
-			e.Schedule(t, c, 0)
-		}
-		return
-	}
-}
-
 // BenchmarkRandomTraffic measures memory operations per host second with
 // 32 requesters (8 packages of 4 cores, gruyere-like caches) doing about
 // 90 % L1 hits: private working sets plus a few lines shared by all.
@@ -144,17 +76,17 @@ func BenchmarkRandomTraffic(b *testing.B) {
 	} {
 		b.Run(c.String(), func(b *testing.B) {
 			e, s, _ := c.build(b, 1)
-			left, ops, hits := b.N, 0, 0
+			n := &TrafficCounts{Left: b.N}
 			var shared []mem.Addr
 			for i := 0; i < 64; i++ {
 				shared = append(shared, mem.Addr((i%c.nodes)*memPerNode+512<<10+i*mem.LineSize))
 			}
 			for core := 0; core < s.NumCores(); core++ {
-				tc := &trafficCore{s: s, core: core, port: s.Port(core), rng: e.Rand("traffic" + string(rune('A'+core))),
-					shared: shared, left: &left, ops: &ops, hits: &hits}
+				tc := &TrafficRequester{E: e, Core: core, Port: s.Port(core), Rng: e.Rand("traffic" + string(rune('A'+core))),
+					Shared: shared, Counts: n}
 				base := int(s.NodeOf(core))*memPerNode + (core%c.cores)*64<<10
 				for i := 0; i < 256; i++ {
-					tc.private = append(tc.private, mem.Addr(base+i*mem.LineSize))
+					tc.Private = append(tc.Private, mem.Addr(base+i*mem.LineSize))
 				}
 				e.After(sim.Time(core), tc, 0)
 			}
@@ -162,8 +94,8 @@ func BenchmarkRandomTraffic(b *testing.B) {
 			b.ResetTimer()
 			e.RunUntilIdle()
 			b.StopTimer()
-			b.ReportMetric(float64(ops)/b.Elapsed().Seconds(), "ops/s")
-			b.ReportMetric(100*float64(hits)/float64(max(ops, 1)), "%hits")
+			b.ReportMetric(float64(n.Ops)/b.Elapsed().Seconds(), "ops/s")
+			b.ReportMetric(100*float64(n.Hits)/float64(max(n.Ops, 1)), "%hits")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"mksim/arch"
 	"mksim/sim"
+	"mksim/sim/cache"
 	"mksim/sim/mem"
 	"mksim/topologies"
 )
@@ -104,72 +105,6 @@ func BenchmarkCoherentMiss(b *testing.B) {
 	}
 }
 
-// trafficReq is a requester that behaves like a core: L1 hits are charged
-// on a local clock without events, as long as it stays below the engine's
-// next event; misses are issued at the local time and waited for.
-type trafficReq struct {
-	e       *sim.Engine
-	core    int
-	port    mem.Port
-	rng     *rand.Rand
-	private []mem.Addr
-	shared  []mem.Addr
-	a       mem.Access
-	pending bool // a is to be issued when the event fires
-	left    *int
-	ops     *int
-	hits    *int
-}
-
-func (c *trafficReq) pick() {
-	var addr mem.Addr
-	x := c.rng.Uint32()
-	if x%100 < 11 {
-		addr = c.shared[int(x>>8)%len(c.shared)]
-	} else {
-		addr = c.private[int(x>>8)%len(c.private)]
-	}
-	addr += mem.Addr((x>>20)%8) * 8
-	c.a = mem.Access{Op: mem.OpLoad, Addr: addr, ID: mem.OpID(c.core + 1)}
-	if x>>28 < 4 {
-		c.a.Op, c.a.Value = mem.OpStore, uint64(x)
-	}
-}
-
-func (c *trafficReq) Handle(uint64) { c.run() }
-
-func (c *trafficReq) Complete(uint64) { c.run() }
-
-func (c *trafficReq) run() {
-	t := c.e.Now()
-	if c.pending {
-		c.pending = false
-		c.port.Issue(&c.a, c)
-		return
-	}
-	for *c.left > 0 {
-		*c.left--
-		*c.ops++
-		c.pick()
-		if _, lat, ok := c.port.Hit(&c.a); ok {
-			*c.hits++
-			t += lat
-			if t > c.e.NextTime() {
-				c.e.Schedule(t, c, 0)
-				return
-			}
-			continue
-		}
-		if t == c.e.Now() {
-			c.port.Issue(&c.a, c)
-		} else {
-			c.pending = true
-			c.e.Schedule(t, c, 0)
-		}
-		return
-	}
-}
-
 // BenchmarkRandomTraffic measures memory operations per host second with
 // 32 requesters, one per gruyere core, on the cache ports: each works on
 // 256 private lines homed at its own node (16 KiB, L1-resident after the
@@ -185,13 +120,13 @@ func BenchmarkRandomTraffic(b *testing.B) {
 	for i := 0; i < 64; i++ {
 		shared = append(shared, mem.Addr(alloc.MustAlloc(arch.NodeID(i%len(spec.Nodes)), arch.CacheLineSize, arch.CacheLineSize)))
 	}
-	left, ops, hits := b.N, 0, 0
+	n := &cache.TrafficCounts{Left: b.N}
 	for _, core := range s.Cores() {
-		r := &trafficReq{e: e, core: core, port: s.Port(core), rng: rand.New(rand.NewPCG(1, uint64(core))),
-			shared: shared, left: &left, ops: &ops, hits: &hits}
+		r := &cache.TrafficRequester{E: e, Core: core, Port: s.Port(core), Rng: rand.New(rand.NewPCG(1, uint64(core))),
+			Shared: shared, Counts: n}
 		base := mem.Addr(alloc.MustAlloc(m.Info(arch.CoreID(core)).Node, 256*arch.CacheLineSize, 4096))
 		for i := 0; i < 256; i++ {
-			r.private = append(r.private, base+mem.Addr(i*mem.LineSize))
+			r.Private = append(r.Private, base+mem.Addr(i*mem.LineSize))
 		}
 		e.After(sim.Time(core), r, 0)
 	}
@@ -200,12 +135,12 @@ func BenchmarkRandomTraffic(b *testing.B) {
 	b.ResetTimer()
 	e.RunUntilIdle()
 	b.StopTimer()
-	if ops != b.N {
-		b.Fatalf("%d operations, want %d", ops, b.N)
+	if n.Ops != b.N {
+		b.Fatalf("%d operations, want %d", n.Ops, b.N)
 	}
-	b.ReportMetric(float64(ops)/b.Elapsed().Seconds(), "ops/s")
-	b.ReportMetric(100*float64(hits)/float64(max(ops, 1)), "%hits")
-	b.ReportMetric(float64(e.Stats().Events-ev0)/float64(max(ops, 1)), "events/op")
+	b.ReportMetric(float64(n.Ops)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(100*float64(n.Hits)/float64(max(n.Ops, 1)), "%hits")
+	b.ReportMetric(float64(e.Stats().Events-ev0)/float64(max(n.Ops, 1)), "events/op")
 }
 
 // BenchmarkL1HitLoads: one real core of gruyere loops over 4 KiB of
