@@ -79,10 +79,17 @@ func timeLoad(c arch.Core, a arch.Addr) arch.Cycles {
 	return c.Now() - t0 - overhead
 }
 
-// line allocates a fresh line homed at node.
+// line allocates a fresh line homed at node, at the start of a page of its
+// own: successive probes then never touch neighbouring lines, so the
+// hardware stream prefetcher (which does not cross pages) never sees a
+// stream and adds no traffic to the measurement, as a latency benchmark's
+// scattered pointer chase defeats the real one.
 func (p *prober) line(node arch.NodeID) (arch.Addr, error) {
-	return p.alloc.Alloc(node, arch.CacheLineSize, arch.CacheLineSize)
+	return p.alloc.Alloc(node, arch.CacheLineSize, pageSize)
 }
+
+// pageSize is the x86 small page.
+const pageSize = 4096
 
 func (p *prober) run() error {
 	info := p.m.Info(probeCore)

@@ -39,7 +39,7 @@ type rawUncoreField struct {
 }
 
 // uncoreKeys are the fields of coherence.uncore, in Spec.Uncore order.
-var uncoreKeys = []string{"to_controller", "from_controller", "sibling_probe", "request_out", "probe_response", "home"}
+var uncoreKeys = []string{"to_controller", "from_controller", "sibling_probe", "request_out", "probe_response", "probe_occupancy", "home"}
 
 type rawFilter struct {
 	p        pos
@@ -84,6 +84,7 @@ type rawCoreType struct {
 	costs       [6]rawCost // trap, syscall, context_switch, address_space_switch, invlpg, ipi_send
 	storeBuffer int
 	mshrs       int
+	prefetch    int
 }
 
 var costKeys = []string{"trap", "syscall", "context_switch", "address_space_switch", "invlpg", "ipi_send"}
@@ -316,7 +317,7 @@ func decodeCache(s *errorSink, n *yaml.Node, path string, extra ...string) *rawC
 }
 
 func decodeCoreType(s *errorSink, n *yaml.Node, path string) (rawCoreType, bool) {
-	o := s.object(n, path, "name", "clock", "cpi", "coherent", "l1d", "l2", "costs", "store_buffer", "mshrs")
+	o := s.object(n, path, "name", "clock", "cpi", "coherent", "l1d", "l2", "costs", "store_buffer", "mshrs", "prefetch_degree")
 	if o == nil {
 		return rawCoreType{}, false
 	}
@@ -348,6 +349,8 @@ func decodeCoreType(s *errorSink, n *yaml.Node, path string) (rawCoreType, bool)
 	ct.storeBuffer = int(v)
 	v, _ = o.integer("mshrs", true, 1, maxCount)
 	ct.mshrs = int(v)
+	v, _ = o.integer("prefetch_degree", false, 0, 8)
+	ct.prefetch = int(v)
 	return ct, true
 }
 

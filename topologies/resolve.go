@@ -123,7 +123,7 @@ func (r *resolver) geometry(c *rawCache) (Geometry, bool) {
 
 func (r *resolver) coreTypes() {
 	for _, rt := range r.f.coreTypes {
-		ct := CoreType{Name: rt.name, Clock: rt.clock, CPI: rt.cpi, Coherent: rt.coherent, StoreBuffer: rt.storeBuffer, MSHRs: rt.mshrs}
+		ct := CoreType{Name: rt.name, Clock: rt.clock, CPI: rt.cpi, Coherent: rt.coherent, StoreBuffer: rt.storeBuffer, MSHRs: rt.mshrs, PrefetchDegree: rt.prefetch}
 		if !nameRE.MatchString(rt.name) {
 			r.s.add(rt.namePos.line, rt.namePos.path, "bad core type name %q (letters, digits and _.+- only)", rt.name)
 		} else if prev, dup := r.typeByName[rt.name]; dup {
@@ -462,6 +462,8 @@ func (r *resolver) coherence() {
 			r.spec.Coherence.Uncore.RequestOut = ps
 		case "probe_response":
 			r.spec.Coherence.Uncore.ProbeResponse = ps
+		case "probe_occupancy":
+			r.spec.Coherence.Uncore.ProbeOccupancy = ps
 		case "home":
 			r.spec.Coherence.Uncore.Home = ps
 		}

@@ -112,6 +112,10 @@ type Uncore struct {
 	// ProbeResponse: a probe arrives -> its response leaves (the on-chip
 	// probe of every cache).
 	ProbeResponse Picoseconds `json:"probe_response_ps"`
+	// ProbeOccupancy: how long one probe keeps the node's probe engine
+	// (the tag lookups of every cache on the chip) busy; probes arriving
+	// meanwhile, and on-chip sibling probes, wait their turn. 0: no limit.
+	ProbeOccupancy Picoseconds `json:"probe_occupancy_ps,omitempty"`
 	// Home: a request arrives at its home memory controller -> probes or
 	// the grant leave (request ordering; a directory lookup adds the
 	// filter's latency).
@@ -148,6 +152,9 @@ type CoreType struct {
 	StoreBuffer int `json:"store_buffer"`
 	// MSHRs is the number of outstanding L1 misses (miss address buffers).
 	MSHRs int `json:"mshrs"`
+	// PrefetchDegree is how many lines the L1's hardware stream prefetcher
+	// keeps ahead of an ascending run of loads (0: no prefetcher).
+	PrefetchDegree int `json:"prefetch_degree,omitempty"`
 }
 
 // Sharing says which cores share a core-type cache.

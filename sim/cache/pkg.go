@@ -95,6 +95,12 @@ type pkg struct {
 	nwait    int         // live waits
 	spare    []holdItem
 	holdWake holdWake
+
+	// Probe engine (probeengine.go).
+	probeFree sim.Time   // the engine is busy until then
+	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
+	probeHead int
+	probeWake probeWake
 }
 
 // txn returns the transaction in flight on line, or nil.
@@ -129,6 +135,7 @@ func newPkg(s *System, cfg *Package) *pkg {
 	p.arrive.p = p
 	p.hold = cfg.fillHold()
 	p.holdWake.p = p
+	p.probeWake.p = p
 	p.l3name = p.name + ".L3"
 	p.reqOut = delayLine{s: s, name: p.name + ".reqOut", d: cfg.RequestOut}
 	p.respOut = delayLine{s: s, name: p.name + ".respOut", d: cfg.ProbeResponse}
@@ -504,18 +511,29 @@ func (p *pkg) request(r *req) {
 	p.fire(&ctx, st, ev)
 }
 
-// receive handles a message from the network.
+// receive handles a message from the network. Probes and forwards go
+// through the probe engine (probeengine.go), which may defer them.
 func (p *pkg) receive(m *mem.Msg) {
-	line := m.Line
-	keep := false
 	switch m.Kind {
 	case KPrbS, KPrbM, KFwdS, KFwdM:
 		p.stats.ProbesIn++
-		keep = p.probe(m)
-	default:
-		p.response(m)
+		if p.admitProbe(m) {
+			p.runProbe(m)
+		}
+		return
 	}
-	if !keep {
+	line := m.Line
+	p.response(m)
+	p.s.freeMsg(m)
+	if checkInvariants {
+		p.s.checkLine(line)
+	}
+}
+
+// runProbe handles a probe the probe engine has taken.
+func (p *pkg) runProbe(m *mem.Msg) {
+	line := m.Line
+	if !p.probe(m) {
 		p.s.freeMsg(m)
 	}
 	if checkInvariants {
@@ -852,7 +870,7 @@ func (p *pkg) grantRead(r *req, t *ptxn) {
 			if g := d.arr.lookup(line); g != nil {
 				d.share(g, ceShare)
 				f = c.install(line, cS, g.pst, g.data, r.id)
-				lat += p.cfg.SiblingProbe
+				lat += p.siblingProbeWait() + p.cfg.SiblingProbe
 				p.stats.OnChip++
 				r.src = SrcPackage
 				break
@@ -911,7 +929,7 @@ func (p *pkg) grantWrite(r *req) {
 	r.src = SrcLocal
 	switch {
 	case other:
-		lat += p.cfg.SiblingProbe
+		lat += p.siblingProbeWait() + p.cfg.SiblingProbe
 		p.stats.OnChip++
 		r.src = SrcPackage
 	case inL3:

@@ -23,13 +23,17 @@ type Config struct {
 	// Compute to the next.
 	CPINum, CPIDen int64
 
-	StoreBufferEntries int         // FIFO store buffer size (0: default 16)
-	StoreCycles        arch.Cycles // cost of issuing a store into the buffer (0: default 1)
-	ForwardCycles      arch.Cycles // store-to-load forwarding latency (0: default 3)
-	DrainCycles        arch.Cycles // minimum gap between two stores draining into L1, and from a store entering the buffer to its first drain attempt (0: default 1)
-	LockedCycles       arch.Cycles // extra cost of a locked operation (CAS, FetchAdd, Swap) beyond its L1 access
-	FenceCycles        arch.Cycles // cost of an mfence once the buffer is empty
-	FlushCycles        arch.Cycles // extra cost of Flush/Invalidate beyond the L1 access
+	StoreBufferEntries int // FIFO store buffer size (0: default 16)
+	// PrefetchDegree is how many lines the hardware stream prefetcher
+	// (stream.go) keeps ahead of an ascending stream of demand loads; 0
+	// turns it off.
+	PrefetchDegree int
+	StoreCycles    arch.Cycles // cost of issuing a store into the buffer (0: default 1)
+	ForwardCycles  arch.Cycles // store-to-load forwarding latency (0: default 3)
+	DrainCycles    arch.Cycles // minimum gap between two stores draining into L1, and from a store entering the buffer to its first drain attempt (0: default 1)
+	LockedCycles   arch.Cycles // extra cost of a locked operation (CAS, FetchAdd, Swap) beyond its L1 access
+	FenceCycles    arch.Cycles // cost of an mfence once the buffer is empty
+	FlushCycles    arch.Cycles // extra cost of Flush/Invalidate beyond the L1 access
 
 	TrapCycles            arch.Cycles // taking an interrupt: entry, handler dispatch and iret (about 800 on the paper's AMD machines)
 	IPISendCycles         arch.Cycles // writing the APIC ICR to send an IPI
@@ -66,6 +70,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CPINum < 0 || c.CPIDen < 0 || (c.CPINum == 0) != (c.CPIDen == 0) {
 		errs = append(errs, fmt.Errorf("CPI %d/%d: numerator and denominator must both be positive (or both zero for 1)", c.CPINum, c.CPIDen))
+	}
+	if c.PrefetchDegree < 0 || c.PrefetchDegree > numPrefetchSlots {
+		errs = append(errs, fmt.Errorf("prefetch degree %d: want 0..%d", c.PrefetchDegree, numPrefetchSlots))
 	}
 	if c.StoreBufferEntries < 0 || c.StoreBufferEntries > 1024 {
 		errs = append(errs, fmt.Errorf("store buffer entries %d: want 1..1024 (0 for the default)", c.StoreBufferEntries))

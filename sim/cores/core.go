@@ -133,6 +133,7 @@ type Core struct {
 	sbTarget  int // the core, parked in StateDrain, waits for sbLen <= sbTarget
 
 	prefetch [numPrefetchSlots]prefetchSlot
+	pf       stream // the hardware stream prefetcher (stream.go)
 
 	// coroutine
 	prog     arch.Program
@@ -200,6 +201,7 @@ func New(eng *sim.Engine, id arch.CoreID, cfg Config, port mem.Port, fabric IPIF
 	c.fenceT = sim.Time(cfg.FenceCycles) * p
 	c.flushT = sim.Time(cfg.FlushCycles) * p
 	c.spinT = sim.Time(cfg.SpinLoopCycles) * p
+	c.pf.degree = mem.LineAddr(cfg.PrefetchDegree)
 	c.missC.c = c
 	c.drainC.c = c
 	c.watch.c = c

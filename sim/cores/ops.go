@@ -40,6 +40,9 @@ func (c *Core) Load(a arch.Addr) uint64 {
 	c.acc.Addr = ma
 	c.acc.ID = c.tag
 	v, lat, ok := c.port.Hit(&c.acc)
+	if c.pf.degree != 0 {
+		c.observe(ma.Line(), !ok)
+	}
 	if !ok {
 		c.stats.LoadMisses++
 		return c.missWait()
@@ -173,6 +176,15 @@ func (c *Core) Prefetch(a arch.Addr) {
 	}
 	c.stats.Prefetches++
 	c.stats.Instructions++
+	if !c.startPrefetch(mem.Addr(a)) {
+		c.stats.PrefetchesDropped++
+	}
+	c.now += c.period
+}
+
+// startPrefetch starts bringing a's line into the L1 at c.now, unless it is
+// there already. It reports false if every prefetch slot is busy.
+func (c *Core) startPrefetch(a mem.Addr) bool {
 	var s *prefetchSlot
 	for i := range c.prefetch {
 		if !c.prefetch[i].busy {
@@ -181,18 +193,16 @@ func (c *Core) Prefetch(a arch.Addr) {
 		}
 	}
 	if s == nil {
-		c.stats.PrefetchesDropped++
-		c.now += c.period
-		return
+		return false
 	}
-	s.acc = mem.Access{Op: mem.OpPrefetch, Addr: mem.Addr(a) &^ 7, ID: c.tag}
+	s.acc = mem.Access{Op: mem.OpPrefetch, Addr: a &^ 7, ID: c.tag}
 	if _, _, ok := c.port.Hit(&s.acc); !ok {
 		s.busy = true
 		s.core = c
 		c.eng.Schedule(c.now, s, 0)
 		c.limit = 0
 	}
-	c.now += c.period
+	return true
 }
 
 // Handle issues a prefetch at the time the core executed it.

@@ -124,6 +124,9 @@ func (c *Core) spinLoad(ma mem.Addr) (uint64, sim.Time, bool) {
 	c.acc.Addr = ma
 	c.acc.ID = c.tag
 	v, lat, ok := c.port.Hit(&c.acc)
+	if c.pf.degree != 0 {
+		c.observe(ma.Line(), !ok)
+	}
 	if !ok {
 		c.stats.LoadMisses++
 		return c.missWait(), 0, false

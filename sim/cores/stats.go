@@ -29,8 +29,13 @@ type Stats struct {
 	SBFullStalls      uint64 // stores that found the buffer full
 	Prefetches        uint64
 	PrefetchesDropped uint64
-	Flushes           uint64
-	Invalidates       uint64
+	// HWPrefetches counts the hardware stream prefetcher's prefetches
+	// (dropped ones included); HWPrefetchesDropped those that found every
+	// prefetch slot busy.
+	HWPrefetches        uint64
+	HWPrefetchesDropped uint64
+	Flushes             uint64
+	Invalidates         uint64
 
 	Spins       uint64 // SpinUntil calls
 	SpinSkipped uint64 // polling iterations charged without executing them

@@ -19,6 +19,7 @@ func coreConfig(t *topologies.CoreType) cores.Config {
 		CPINum:                num,
 		CPIDen:                den,
 		StoreBufferEntries:    t.StoreBuffer,
+		PrefetchDegree:        t.PrefetchDegree,
 		TrapCycles:            arch.Cycles(t.Costs.Trap),
 		IPISendCycles:         arch.Cycles(t.Costs.IPISend),
 		SyscallCycles:         arch.Cycles(t.Costs.Syscall),
