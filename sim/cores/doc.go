@@ -67,6 +67,14 @@
 // Programs start with interrupts disabled; cores with no program (or whose
 // program returned) halt with interrupts enabled and run handlers.
 //
+// # Hardware prefetch
+//
+// With Config.PrefetchDegree > 0 the core has an L1 stream prefetcher
+// (stream.go): an ascending run of demand-load misses to consecutive lines
+// starts a stream, and the prefetcher keeps PrefetchDegree lines ahead of
+// it within the page, through the same prefetch slots as software
+// prefetches. It costs the core nothing; its traffic is real.
+//
 // # Imports
 //
 // The standard library, mksim/sim, mksim/sim/mem and mksim/arch only: not
