@@ -40,6 +40,11 @@ func (s *System) CheckLine(line mem.LineAddr) error {
 		if err := p.checkIndex(line); err != nil {
 			return err
 		}
+		for i, t := range p.live {
+			if p.lines[i] != t.line || t.slot != i {
+				return fmt.Errorf("%s: live transaction %d for %v (slot %d) filed as %v", p.name, i, t.line, t.slot, p.lines[i])
+			}
+		}
 		if t := p.txn(line); t != nil {
 			v.st, v.busy = t.st, true
 			if t.line != line {

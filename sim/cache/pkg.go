@@ -71,7 +71,8 @@ type pkg struct {
 	l3       *array
 	l3lat    sim.Time
 	tab      *table
-	live     []*ptxn // transactions in flight (few: a linear scan beats a map)
+	live     []*ptxn        // transactions in flight (few: a linear scan beats a map)
+	lines    []mem.LineAddr // lines[i] == live[i].line: the scan reads one dense slice
 	txnFree  []*ptxn
 	mshrN    int
 	mshrU    int
@@ -99,9 +100,9 @@ type pkg struct {
 
 // txn returns the transaction in flight on line, or nil.
 func (p *pkg) txn(line mem.LineAddr) *ptxn {
-	for _, t := range p.live {
-		if t.line == line {
-			return t
+	for i, l := range p.lines {
+		if l == line {
+			return p.live[i]
 		}
 	}
 	return nil
@@ -424,15 +425,17 @@ func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
 	}
 	t.slot = len(p.live)
 	p.live = append(p.live, t)
+	p.lines = append(p.lines, line)
 	return t
 }
 
 func (p *pkg) freeTxn(t *ptxn) {
-	last := p.live[len(p.live)-1]
-	p.live[t.slot] = last
+	k := len(p.live) - 1
+	last := p.live[k]
+	p.live[t.slot], p.lines[t.slot] = last, last.line
 	last.slot = t.slot
-	p.live[len(p.live)-1] = nil
-	p.live = p.live[:len(p.live)-1]
+	p.live[k] = nil
+	p.live, p.lines = p.live[:k], p.lines[:k]
 	if t.demand {
 		p.mshrU--
 	}
