@@ -3,7 +3,6 @@ package sim
 import (
 	"cmp"
 	"fmt"
-	"math/bits"
 	"slices"
 	"time"
 )
@@ -108,8 +107,8 @@ type Engine struct {
 
 	// The radix wheel (wheel.go).
 	cur    Time                // reference time: <= now and <= every queued event
-	levels uint16              // bit l: level l has a non-empty bucket
-	occ    [wheelLevels]uint64 // bit b of occ[l]: bucket b of level l is non-empty
+	levels uint16                 // bit l: level l has a non-empty bucket
+	occ    [wheelLevels]occupancy // which buckets of each level are non-empty
 	queued int                 // nodes in the wheel, cancelled ones included
 	nextAt Time                // earliest pending time, valid if nextOK
 	nextOK bool
@@ -331,8 +330,7 @@ func (e *Engine) toHeap() {
 		e.seq = 0 // the heap is empty: numbering may start again
 	}
 	for l := 0; l < wheelLevels; l++ {
-		for occ := e.occ[l]; occ != 0; occ &= occ - 1 {
-			b := bits.TrailingZeros64(occ)
+		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
 			for r := e.bkt[l][b].head; r != 0; {
 				n := &e.nodes[r]
 				x := r
@@ -346,7 +344,7 @@ func (e *Engine) toHeap() {
 			}
 			e.bkt[l][b] = bucket{}
 		}
-		e.occ[l] = 0
+		e.occ[l] = occupancy{}
 	}
 	e.levels, e.queued, e.nextOK = 0, 0, false
 	e.heap = h

@@ -27,10 +27,17 @@ type bucket struct{ head, tail uint32 }
 // order, into buckets that are all empty (every level below it is). Of the
 // events of one time, the first in its bucket is the first scheduled: the
 // wheel yields (time, seq) order without ever comparing sequence numbers.
+//
+// Buckets are 256 wide: the simulator's events lie between a fraction of a
+// nanosecond and about 100 ns ahead, so most land in level 1, whose
+// buckets are 256 ps wide and rarely hold more than one event (narrower
+// levels put them in buckets of several events that have to be searched
+// or cascaded).
 const (
-	wheelBits   = 6
+	wheelBits   = 8
 	wheelSize   = 1 << wheelBits
 	wheelMask   = wheelSize - 1
+	wheelWords  = wheelSize / 64
 	wheelLevels = (63 + wheelBits - 1) / wheelBits // Time is a non-negative int64
 
 	// wheelCompactMin is the number of cancelled events still queued above
@@ -42,8 +49,52 @@ const (
 	lazyMax = 4
 )
 
-// A level's occupancy is one uint64: wheelSize may not exceed 64.
-var _ [64 - wheelSize]struct{}
+// A level's occupancy is a two-level bitmap: sum has a bit per word of w.
+var _ [64 - wheelWords]struct{}
+
+// occupancy says which buckets of a level are non-empty: bit b%64 of w[b/64]
+// for bucket b, and bit i of sum when w[i] is not zero.
+type occupancy struct {
+	sum uint64
+	w   [wheelWords]uint64
+}
+
+func (o *occupancy) set(b int) {
+	o.w[b>>6] |= 1 << (b & 63)
+	o.sum |= 1 << (b >> 6)
+}
+
+// clear marks bucket b empty and reports whether the level now is.
+func (o *occupancy) clear(b int) bool {
+	i := b >> 6
+	o.w[i] &^= 1 << (b & 63)
+	if o.w[i] == 0 {
+		o.sum &^= 1 << i
+	}
+	return o.sum == 0
+}
+
+// first returns the lowest non-empty bucket, or -1.
+func (o *occupancy) first() int {
+	if o.sum == 0 {
+		return -1
+	}
+	i := bits.TrailingZeros64(o.sum)
+	return i<<6 | bits.TrailingZeros64(o.w[i])
+}
+
+// after returns the lowest non-empty bucket above b, or -1.
+func (o *occupancy) after(b int) int {
+	i := b >> 6
+	if w := o.w[i] &^ (1<<(b&63+1) - 1); b&63 != 63 && w != 0 {
+		return i<<6 | bits.TrailingZeros64(w)
+	}
+	if s := o.sum &^ (1<<(i+1) - 1); i != 63 && s != 0 {
+		j := bits.TrailingZeros64(s)
+		return j<<6 | bits.TrailingZeros64(o.w[j])
+	}
+	return -1
+}
 
 // levelOf maps bits.Len64(at ^ cur) to the level of an event at at.
 var levelOf = func() (t [65]uint8) {
@@ -66,7 +117,7 @@ func (e *Engine) insert(r uint32, at Time) {
 		h = r
 	}
 	q.head, q.tail = h, r
-	e.occ[l] |= 1 << b
+	e.occ[l].set(b)
 	e.levels |= 1 << l
 	e.queued++
 }
@@ -83,7 +134,7 @@ func (e *Engine) next(limit Time) uint32 {
 	for e.levels != 0 {
 		if e.levels&1 != 0 {
 			// The front of the lowest level-0 bucket is the earliest event.
-			b := bits.TrailingZeros64(e.occ[0])
+			b := e.occ[0].first()
 			q := &e.bkt[0][b]
 			r := q.head
 			n := &e.nodes[r]
@@ -94,8 +145,7 @@ func (e *Engine) next(limit Time) uint32 {
 			q.head = n.next
 			if q.head == 0 {
 				q.tail = 0
-				e.occ[0] &^= 1 << b
-				if e.occ[0] == 0 {
+				if e.occ[0].clear(b) {
 					e.levels &^= 1
 				}
 			}
@@ -108,7 +158,7 @@ func (e *Engine) next(limit Time) uint32 {
 		}
 		// Level 0 is empty: the earliest event is in the lowest bucket.
 		l := bits.TrailingZeros16(e.levels)
-		b := bits.TrailingZeros64(e.occ[l])
+		b := e.occ[l].first()
 		q := &e.bkt[l][b]
 		r := q.head
 		if r == q.tail { // one event, the common case in a sparse queue
@@ -202,11 +252,8 @@ func (e *Engine) unlink(l, b int, prev, x uint32) {
 	if q.tail == x {
 		q.tail = prev
 	}
-	if q.head == 0 {
-		e.occ[l] &^= 1 << b
-		if e.occ[l] == 0 {
-			e.levels &^= 1 << l
-		}
+	if q.head == 0 && e.occ[l].clear(b) {
+		e.levels &^= 1 << l
 	}
 	e.queued--
 }
@@ -217,8 +264,7 @@ func (e *Engine) take(l, b int) uint32 {
 	q := &e.bkt[l][b]
 	r := q.head
 	*q = bucket{}
-	e.occ[l] &^= 1 << b
-	if e.occ[l] == 0 {
+	if e.occ[l].clear(b) {
 		e.levels &^= 1 << l
 	}
 	return r
@@ -237,8 +283,7 @@ func (e *Engine) peek() (Time, bool) {
 // grow the wheel without bound.
 func (e *Engine) compact() {
 	for l := 0; l < wheelLevels; l++ {
-		for occ := e.occ[l]; occ != 0; occ &= occ - 1 {
-			b := bits.TrailingZeros64(occ)
+		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
 			q := &e.bkt[l][b]
 			r := q.head
 			*q = bucket{}
@@ -259,10 +304,10 @@ func (e *Engine) compact() {
 				q.tail = x
 			}
 			if q.head == 0 {
-				e.occ[l] &^= 1 << b
+				e.occ[l].clear(b)
 			}
 		}
-		if e.occ[l] == 0 {
+		if e.occ[l].sum == 0 {
 			e.levels &^= 1 << l
 		}
 	}

@@ -44,9 +44,12 @@ func newArray(l Level) array {
 }
 
 func (a *array) set(l mem.LineAddr) []frame {
-	base := int((uint64(l)/mem.LineSize)&a.mask) * a.ways
+	base := a.base(l)
 	return a.frames[base : base+a.ways]
 }
+
+// base is the index of the first frame of l's set.
+func (a *array) base(l mem.LineAddr) int { return int((uint64(l)/mem.LineSize)&a.mask) * a.ways }
 
 // lookup returns the frame holding l, or nil.
 func (a *array) lookup(l mem.LineAddr) *frame {
@@ -78,42 +81,20 @@ func (a *array) renumber() {
 
 // victim returns the frame to fill for l: an invalid way if there is one,
 // else the least recently used.
-func (a *array) victim(l mem.LineAddr) *frame {
-	fs := a.set(l)
-	v := &fs[0]
+func (a *array) victim(l mem.LineAddr) *frame { return &a.frames[a.victimAt(l)] }
+
+// victimAt is victim as an index into frames.
+func (a *array) victimAt(l mem.LineAddr) int {
+	base := a.base(l)
+	fs := a.frames[base : base+a.ways]
+	v := 0
 	for i := range fs {
-		f := &fs[i]
-		if !f.valid() {
-			return f
+		if !fs[i].valid() {
+			return base + i
 		}
-		if f.lru < v.lru {
-			v = f
+		if fs[i].lru < fs[v].lru {
+			v = i
 		}
 	}
-	return v
+	return base + v
 }
-
-// presence counts, per hash bucket, the L2 and L3 frames of a package that
-// hold a line hashing there: a zero count proves a line is not on chip, so
-// probes and requests for absent lines skip the tag scans.
-type presence struct {
-	c     []uint16
-	shift uint
-}
-
-func newPresence(frames int) presence {
-	n, shift := 1, uint(64)
-	for n < 2*frames {
-		n *= 2
-		shift--
-	}
-	return presence{c: make([]uint16, n), shift: shift}
-}
-
-func (p *presence) idx(l mem.LineAddr) uint64 {
-	return (uint64(l) / mem.LineSize * 0x9e3779b97f4a7c15) >> p.shift
-}
-
-func (p *presence) add(l mem.LineAddr)        { p.c[p.idx(l)]++ }
-func (p *presence) remove(l mem.LineAddr)     { p.c[p.idx(l)]-- }
-func (p *presence) maybe(l mem.LineAddr) bool { return p.c[p.idx(l)] != 0 }

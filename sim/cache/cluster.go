@@ -40,17 +40,26 @@ func newCluster(s *System, p *pkg, idx int, cfg *Cluster) *cluster {
 
 // step applies the copy table to an L2 frame.
 func (c *cluster) step(f *frame, ev uint8, why string) {
-	stepCopy(c.s, &c.pkg.pres, c.name, f, ev, why)
+	stepCopy(c.s, c.pkg, c.idx, c.name, f, ev, why)
 }
 
-func stepCopy(s *System, pres *presence, who string, f *frame, ev uint8, why string) {
+// find returns the L2 frame holding line, or nil.
+func (c *cluster) find(line mem.LineAddr) *frame {
+	if i := c.pkg.index.frame(line, c.idx); i != 0 {
+		return &c.arr.frames[i-1]
+	}
+	return nil
+}
+
+// stepCopy applies the copy table to frame f of array k of package p.
+func stepCopy(s *System, p *pkg, k int, who string, f *frame, ev uint8, why string) {
 	r := s.tabs.copy.lookup(f.st, ev)
 	if r == nil {
 		sim.Failf(who, cStateNames[f.st], "line %v: no transition for event %s (%s)", f.tag, cEventNames[ev], why)
 	}
 	f.st = r.next
 	if r.next == cI {
-		pres.remove(f.tag)
+		p.index.remove(f.tag, k)
 		f.invalidate()
 	}
 }
@@ -76,7 +85,7 @@ func (c *cluster) lookup(r *req) {
 	if cls == 1 {
 		ev = ceWrite
 	}
-	if f := c.arr.lookup(r.line); f != nil {
+	if f := c.find(r.line); f != nil {
 		row := c.s.tabs.copy.lookup(f.st, ev)
 		if row != nil && len(row.acts) > 0 && row.acts[0] == caHit && !(c.pkg.hold > 0 && c.pkg.l2HitHeld(r, cls == 1)) {
 			f.st = row.next
@@ -186,7 +195,7 @@ func (c *cluster) fillL1(l *L1, f2 *frame, r *req) {
 	if f1 == nil {
 		v := l.arr.victim(line)
 		if v.valid() {
-			l.step(v, l1Evict, c.arr.lookup(v.tag))
+			l.step(v, l1Evict, c.find(v.tag))
 		}
 		f1 = v
 		f1.tag = line
@@ -218,10 +227,11 @@ func (c *cluster) fillL1(l *L1, f2 *frame, r *req) {
 // data, replacing a victim if the set is full. The victim's L1 copies are
 // invalidated and the victim goes to the L3 (or leaves the chip).
 func (c *cluster) install(line mem.LineAddr, st, pst uint8, data mem.Data, id mem.OpID) *frame {
-	if f := c.arr.lookup(line); f != nil {
+	if f := c.find(line); f != nil {
 		sim.Failf(c.name, cStateNames[f.st], "line %v: installed twice", line)
 	}
-	v := c.arr.victim(line)
+	vi := c.arr.victimAt(line)
+	v := &c.arr.frames[vi]
 	var vic copyRec
 	if v.valid() {
 		vl, vpst := v.tag, v.pst
@@ -229,7 +239,7 @@ func (c *cluster) install(line mem.LineAddr, st, pst uint8, data mem.Data, id me
 		vic = copyRec{line: vl, st: vst, pst: vpst, data: d, ok: true}
 	}
 	v.tag, v.st, v.pst, v.data = line, st, pst, data
-	c.pkg.pres.add(line)
+	c.pkg.index.add(line, c.idx, vi)
 	c.arr.touch(v)
 	if vic.ok {
 		c.pkg.placeVictim(&vic, id)

@@ -37,15 +37,12 @@ func (s *System) CheckLine(line mem.LineAddr) error {
 	for _, p := range s.pkgs {
 		v := pview{p: p}
 		p.frames(line, &v.frames)
-		if !p.pres.maybe(line) {
-			// frames trusted the filter; check it against a full scan.
-			for _, c := range p.clusters {
-				if c.arr.lookup(line) != nil {
-					return fmt.Errorf("%s: presence filter misses a copy in %s", p.name, c.name)
-				}
-			}
-			if p.l3 != nil && p.l3.lookup(line) != nil {
-				return fmt.Errorf("%s: presence filter misses a copy in the L3", p.name)
+		if err := p.checkIndex(line); err != nil {
+			return err
+		}
+		for i, t := range p.live {
+			if p.lines[i] != t.line || t.slot != i {
+				return fmt.Errorf("%s: live transaction %d for %v (slot %d) filed as %v", p.name, i, t.line, t.slot, p.lines[i])
 			}
 		}
 		if t := p.txn(line); t != nil {
@@ -278,4 +275,32 @@ func (s *System) checkChip(v *pview, line mem.LineAddr) error {
 		v.dirty = true
 	}
 	return nil
+}
+
+// checkIndex checks the package's line index against a tag scan of every
+// array: frames trusts the index.
+func (p *pkg) checkIndex(line mem.LineAddr) error {
+	check := func(name string, a *array, k int) error {
+		var want *frame
+		if a != nil {
+			want = a.lookup(line)
+		}
+		var got *frame
+		if i := p.index.frame(line, k); i != 0 {
+			if a == nil || i > len(a.frames) {
+				return fmt.Errorf("%s: line index names frame %d of a missing array %s", p.name, i-1, name)
+			}
+			got = &a.frames[i-1]
+		}
+		if got != want {
+			return fmt.Errorf("%s: line index disagrees with a scan of %s (index %p, scan %p)", p.name, name, got, want)
+		}
+		return nil
+	}
+	for _, c := range p.clusters {
+		if err := check(c.name, &c.arr, c.idx); err != nil {
+			return err
+		}
+	}
+	return check(p.l3name, p.l3, p.l3Array())
 }

@@ -266,7 +266,7 @@ func (l *L1) start(a *mem.Access, done mem.Completion) {
 	r.op, r.addr, r.line, r.val, r.old, r.id = a.Op, a.Addr, a.Addr.Line(), a.Value, a.Old, a.ID
 	r.done, r.result, r.issued, r.stage, r.src, r.viaTxn, r.l3seen = done, 0, l.s.e.Now(), stL2, SrcL2, false, false
 	l.stats.Misses++
-	if l.cl.arr.lookup(r.line) == nil {
+	if l.cl.find(r.line) == nil {
 		// The L2 does not have it either: go straight on to the package
 		// (one event fewer). Should the line reach the L2 meanwhile, the
 		// package serves it from there.

@@ -71,7 +71,8 @@ type pkg struct {
 	l3       *array
 	l3lat    sim.Time
 	tab      *table
-	live     []*ptxn // transactions in flight (few: a linear scan beats a map)
+	live     []*ptxn        // transactions in flight (few: a linear scan beats a map)
+	lines    []mem.LineAddr // lines[i] == live[i].line: the scan reads one dense slice
 	txnFree  []*ptxn
 	mshrN    int
 	mshrU    int
@@ -79,7 +80,7 @@ type pkg struct {
 	arrive   pkgArrive
 	reqOut   delayLine
 	respOut  delayLine
-	pres     presence
+	index    lineIndex // where the L2s and L3 hold each line (index.go)
 	stats    PackageStats
 	name     string
 	l3name   string
@@ -105,9 +106,9 @@ type pkg struct {
 
 // txn returns the transaction in flight on line, or nil.
 func (p *pkg) txn(line mem.LineAddr) *ptxn {
-	for _, t := range p.live {
-		if t.line == line {
-			return t
+	for i, l := range p.lines {
+		if l == line {
+			return p.live[i]
 		}
 	}
 	return nil
@@ -144,16 +145,10 @@ func newPkg(s *System, cfg *Package) *pkg {
 		p.l3 = &a
 		p.l3lat = cfg.L3.Latency
 	}
-	frames := 0
-	if p.l3 != nil {
-		frames += len(p.l3.frames)
-	}
 	for i := range cfg.Clusters {
-		c := newCluster(s, p, i, &cfg.Clusters[i])
-		p.clusters = append(p.clusters, c)
-		frames += len(c.arr.frames)
+		p.clusters = append(p.clusters, newCluster(s, p, i, &cfg.Clusters[i]))
 	}
-	p.pres = newPresence(frames)
+	p.index = newLineIndex(len(p.clusters) + 1)
 	return p
 }
 
@@ -175,35 +170,40 @@ type frefs struct {
 	fs [maxClusters + 1]fref
 }
 
+// frames lists the frames holding line: the L2s in cluster order, then the
+// L3.
 func (p *pkg) frames(line mem.LineAddr, out *frefs) {
 	out.n = 0
-	if !p.pres.maybe(line) {
+	w := p.index.lookup(line)
+	if w == nil {
 		return
 	}
-	for _, c := range p.clusters {
-		if f := c.arr.lookup(line); f != nil {
-			out.fs[out.n] = fref{c, f}
+	for k, c := range p.clusters {
+		if i := w[k]; i != 0 {
+			out.fs[out.n] = fref{c, &c.arr.frames[i-1]}
 			out.n++
 		}
 	}
-	if p.l3 != nil {
-		if f := p.l3.lookup(line); f != nil {
-			out.fs[out.n] = fref{nil, f}
-			out.n++
-		}
+	if i := w[len(p.clusters)]; i != 0 {
+		out.fs[out.n] = fref{nil, &p.l3.frames[i-1]}
+		out.n++
 	}
 }
 
-func (p *pkg) hasFrames(line mem.LineAddr) bool {
-	if !p.pres.maybe(line) {
-		return false
+func (p *pkg) hasFrames(line mem.LineAddr) bool { return p.index.slot(line) >= 0 }
+
+// l3Array is the L3's number in the index.
+func (p *pkg) l3Array() int { return len(p.clusters) }
+
+// findL3 returns the L3 frame holding line, or nil.
+func (p *pkg) findL3(line mem.LineAddr) *frame {
+	if p.l3 == nil {
+		return nil
 	}
-	for _, c := range p.clusters {
-		if c.arr.lookup(line) != nil {
-			return true
-		}
+	if i := p.index.frame(line, p.l3Array()); i != 0 {
+		return &p.l3.frames[i-1]
 	}
-	return p.l3 != nil && p.l3.lookup(line) != nil
+	return nil
 }
 
 // sync merges dirty L1 data into the L2s and returns the line's stable
@@ -240,7 +240,7 @@ func (p *pkg) setP(line mem.LineAddr, st uint8) {
 }
 
 func (p *pkg) stepL3(f *frame, ev uint8, why string) {
-	stepCopy(p.s, &p.pres, p.l3name, f, ev, why)
+	stepCopy(p.s, p, p.l3Array(), p.l3name, f, ev, why)
 }
 
 // dropRef removes one on-chip copy and returns it.
@@ -262,7 +262,7 @@ func (p *pkg) placeVictim(v *copyRec, id mem.OpID) {
 		p.dropCopy(v, id)
 		return
 	}
-	if g := p.l3.lookup(v.line); g != nil {
+	if g := p.findL3(v.line); g != nil {
 		if v.dirty() {
 			g.data = v.data
 			p.stepL3(g, ceHandOff, "victim merge")
@@ -270,13 +270,14 @@ func (p *pkg) placeVictim(v *copyRec, id mem.OpID) {
 		p.l3.touch(g)
 		return
 	}
-	w := p.l3.victim(v.line)
+	wi := p.l3.victimAt(v.line)
+	w := &p.l3.frames[wi]
 	var wrec copyRec
 	if w.valid() {
 		wrec = p.dropRef(fref{nil, w}, ceEvict)
 	}
 	w.tag, w.st, w.pst, w.data = v.line, v.st, v.pst, v.data
-	p.pres.add(v.line)
+	p.index.add(v.line, p.l3Array(), wi)
 	p.l3.touch(w)
 	if wrec.ok {
 		p.dropCopy(&wrec, id)
@@ -431,15 +432,17 @@ func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
 	}
 	t.slot = len(p.live)
 	p.live = append(p.live, t)
+	p.lines = append(p.lines, line)
 	return t
 }
 
 func (p *pkg) freeTxn(t *ptxn) {
-	last := p.live[len(p.live)-1]
-	p.live[t.slot] = last
+	k := len(p.live) - 1
+	last := p.live[k]
+	p.live[t.slot], p.lines[t.slot] = last, last.line
 	last.slot = t.slot
-	p.live[len(p.live)-1] = nil
-	p.live = p.live[:len(p.live)-1]
+	p.live[k] = nil
+	p.live, p.lines = p.live[:k], p.lines[:k]
 	if t.demand {
 		p.mshrU--
 	}
@@ -467,7 +470,7 @@ func (p *pkg) request(r *req) {
 		// Count each request once as an L3 access: hits where the L3
 		// serves it, misses when neither its L2 nor the L3 has the line.
 		r.l3seen = true
-		if r.l1.cl.arr.lookup(line) == nil && p.l3.lookup(line) == nil {
+		if r.l1.cl.find(line) == nil && p.findL3(line) == nil {
 			p.stats.L3Misses++
 		}
 	}
@@ -486,7 +489,7 @@ func (p *pkg) request(r *req) {
 	switch {
 	case r.op == mem.OpFlush || r.op == mem.OpInvalidate:
 		ev = peFlush
-		if f := r.l1.cl.arr.lookup(line); f != nil {
+		if f := r.l1.cl.find(line); f != nil {
 			var fs frefs
 			p.frames(line, &fs)
 			if fs.n == 1 {
@@ -716,7 +719,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		p.grantWrite(ctx.r)
 	case paFlushLocal:
 		c := ctx.r.l1.cl
-		if f := c.arr.lookup(line); f != nil {
+		if f := c.find(line); f != nil {
 			rec := copyRec{line: line, pst: f.pst, ok: true}
 			rec.data, rec.st = c.drop(f, ceEvict)
 			ctx.vdata, ctx.vdirty = rec.data, rec.dirty()
@@ -850,10 +853,10 @@ func (p *pkg) grantRead(r *req, t *ptxn) {
 	c := r.l1.cl
 	line := r.line
 	lat := p.cfg.FromPackage
-	f := c.arr.lookup(line)
+	f := c.find(line)
 	r.src = SrcLocal
 	if f == nil && p.l3 != nil {
-		if g := p.l3.lookup(line); g != nil {
+		if g := p.findL3(line); g != nil {
 			st, pst, data := g.st, g.pst, g.data
 			p.stepL3(g, ceEvict, "move to L2")
 			f = c.install(line, st, pst, data, r.id)
@@ -867,7 +870,7 @@ func (p *pkg) grantRead(r *req, t *ptxn) {
 			if d == c {
 				continue
 			}
-			if g := d.arr.lookup(line); g != nil {
+			if g := d.find(line); g != nil {
 				d.share(g, ceShare)
 				f = c.install(line, cS, g.pst, g.data, r.id)
 				lat += p.siblingProbeWait() + p.cfg.SiblingProbe

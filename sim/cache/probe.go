@@ -61,7 +61,7 @@ func (s *System) EvictL1(core int, a mem.Addr) {
 	l := s.l1(core)
 	line := a.Line()
 	if f := l.arr.lookup(line); f != nil {
-		l.step(f, l1Evict, l.cl.arr.lookup(line))
+		l.step(f, l1Evict, l.cl.find(line))
 	}
 }
 
@@ -72,7 +72,7 @@ func (s *System) EvictL1(core int, a mem.Addr) {
 func (s *System) EvictL2(core int, a mem.Addr) {
 	c := s.l1(core).cl
 	line := a.Line()
-	f := c.arr.lookup(line)
+	f := c.find(line)
 	if f == nil {
 		return
 	}

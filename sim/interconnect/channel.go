@@ -130,8 +130,16 @@ func (c *channel) try() {
 		c.st.stall += now - c.blockedAt
 		c.blocked = false
 	}
-	c.stuck = false
 	c.q.pop()
+	c.start(p, now)
+}
+
+// start transmits p, just taken from the queue's head (or, on the fast
+// path, never queued), now: the channel is free and the buffer(s) p lands
+// in have room.
+func (c *channel) start(p *packet, now sim.Time) {
+	n := c.n
+	c.stuck = false
 
 	// Take the credit(s) downstream.
 	if len(p.bcast) == 0 {

@@ -143,7 +143,7 @@ func (p *packet) Handle(kind uint64) {
 	}
 	// Forward: keep the slot until the next hop starts.
 	p.held = b
-	out := n.route(p, p.next)
+	out := n.forward(p, p.next)
 	if out.blocked && out.q.n > 1 && b.inflight == 0 {
 		n.needDetect = true
 	}
@@ -347,8 +347,28 @@ func (n *Network) Send(m *mem.Msg) {
 		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		return
 	}
-	n.route(p, m.Src)
+	n.forward(p, m.Src)
 	n.drain()
+}
+
+// forward is route for a packet whose caller drains right after (Send, a
+// packet's arrival at an intermediate node). If no channel is waiting to
+// be tried and p's channel is idle with nothing queued and room
+// downstream, p starts at once: exactly what that drain would do first,
+// without the trip through the queue and the kick list.
+func (n *Network) forward(p *packet, at mem.NodeID) *channel {
+	h := &n.hops[int(at)*n.n+int(p.dst)]
+	c := h.c
+	p.next, p.nb = h.next, h.b
+	now := n.e.Now()
+	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() {
+		p.ch, p.enq = c, now
+		c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
+		c.start(p, now)
+		return c
+	}
+	n.enqueue(c, p)
+	return c
 }
 
 // route queues p at node at on the channel its router picks for p.dst.
