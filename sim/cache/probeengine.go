@@ -19,20 +19,19 @@ import (
 // updating a few shared lines are limited by it, not by the lines.
 // ProbeOccupancy 0 means the engine is fully pipelined (no limit).
 
-// probeWake is the handler that runs deferred probes.
+// probeWake is the handler that runs deferred probes. Each deferred probe
+// has its slot on the engine reserved when it arrives and an event at the
+// slot's start; the slots are in arrival order, so the events pop the queue
+// in order.
 type probeWake struct{ p *pkg }
 
 func (w *probeWake) Name() string { return w.p.name + ".probes" }
 
-// Handle runs the oldest deferred probe if the engine is free, and
-// reschedules itself while probes remain.
+// Handle runs the oldest deferred probe: its slot has begun.
 func (w *probeWake) Handle(uint64) {
 	p := w.p
-	now := p.s.e.Now()
-	if now < p.probeFree {
-		// An on-chip sibling probe took the engine meanwhile.
-		p.s.e.Schedule(p.probeFree, w, 0)
-		return
+	if p.probeHead == len(p.probeQ) {
+		sim.Failf(p.name, "probe engine", "wake with no deferred probe")
 	}
 	m := p.probeQ[p.probeHead]
 	p.probeQ[p.probeHead] = nil
@@ -40,46 +39,38 @@ func (w *probeWake) Handle(uint64) {
 	if p.probeHead == len(p.probeQ) {
 		p.probeQ, p.probeHead = p.probeQ[:0], 0
 	}
-	p.probeFree = now + p.cfg.ProbeOccupancy
 	p.runProbe(m)
-	if p.probeHead < len(p.probeQ) {
-		p.s.e.Schedule(p.probeFree, w, 0)
-	}
+}
+
+// probeSlot reserves the engine for one probe from the earliest time it is
+// free (now or later) and returns that start.
+func (p *pkg) probeSlot() sim.Time {
+	start := max(p.s.e.Now(), p.probeFree)
+	p.probeFree = start + p.cfg.ProbeOccupancy
+	return start
 }
 
 // admitProbe decides whether a probe from the network runs now: it does if
-// the engine is free and nothing waits before it; otherwise it is queued
-// (and false returned).
+// the engine is free; otherwise it is queued for its reserved slot (and
+// false returned).
 func (p *pkg) admitProbe(m *mem.Msg) bool {
-	occ := p.cfg.ProbeOccupancy
-	if occ <= 0 {
+	if p.cfg.ProbeOccupancy <= 0 {
 		return true
 	}
-	now := p.s.e.Now()
-	if p.probeHead == len(p.probeQ) && now >= p.probeFree {
-		p.probeFree = now + occ
+	start := p.probeSlot()
+	if start == p.s.e.Now() {
 		return true
-	}
-	if p.probeHead == len(p.probeQ) {
-		p.s.e.Schedule(p.probeFree, &p.probeWake, 0)
 	}
 	p.probeQ = append(p.probeQ, m)
+	p.s.e.Schedule(start, &p.probeWake, 0)
 	return false
 }
 
 // siblingProbeWait takes the engine for an on-chip sibling probe starting
 // now and returns how long the probe waits for it first.
 func (p *pkg) siblingProbeWait() sim.Time {
-	occ := p.cfg.ProbeOccupancy
-	if occ <= 0 {
+	if p.cfg.ProbeOccupancy <= 0 {
 		return 0
 	}
-	now := p.s.e.Now()
-	start := max(now, p.probeFree)
-	if n := len(p.probeQ) - p.probeHead; n > 0 {
-		// Probes from the network queued earlier go first.
-		start = max(start, p.probeFree+sim.Time(n)*occ)
-	}
-	p.probeFree = start + occ
-	return start - now
+	return p.probeSlot() - p.s.e.Now()
 }
