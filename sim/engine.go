@@ -106,11 +106,11 @@ type Engine struct {
 	topDone bool
 
 	// The radix wheel (wheel.go).
-	cur    Time                // reference time: <= now and <= every queued event
+	cur    Time                   // reference time: <= now and <= every queued event
 	levels uint16                 // bit l: level l has a non-empty bucket
 	occ    [wheelLevels]occupancy // which buckets of each level are non-empty
-	queued int                 // nodes in the wheel, cancelled ones included
-	nextAt Time                // earliest pending time, valid if nextOK
+	queued int                    // nodes in the wheel, cancelled ones included
+	nextAt Time                   // earliest pending time, valid if nextOK
 	nextOK bool
 	bkt    [wheelLevels][wheelSize]bucket
 }
