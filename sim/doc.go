@@ -6,10 +6,11 @@
 // event. Everything else in the simulator is driven by it: a component schedules
 // a Handler at a future time and the engine calls it back.
 //
-// The queue (engine.go, heap.go, wheel.go) is a 4-ary heap while few events
-// are pending and a radix wheel (a hierarchical timing wheel with exact
-// times) when many are; both give exact (time, seq) order, neither allocates
-// per event, and cancelled events are swept out rather than left to pile up.
+// The queue (engine.go, list.go, wheel.go) is a sorted list while few
+// events are pending and a radix wheel (a hierarchical timing wheel with
+// exact times, 256 buckets per level) when many are; both give exact (time, seq)
+// order, neither allocates per event, and cancelled events are swept out
+// rather than left to pile up.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //

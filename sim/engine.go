@@ -61,15 +61,16 @@ func (n *node) pending() bool { return n.gen&1 != 0 }
 // The queue has two exact (time, seq) structures and uses the one that is
 // faster for the load at hand:
 //
-//   - a 4-ary heap of 16-byte entries (heap.go): a few cache lines, one
-//     sift-down per event; the fastest while few events are pending, which
-//     is the common case (a few cores exchanging a cache line);
+//   - a sorted list of 16-byte entries (list.go): a few cache lines, the
+//     earliest event first, a short scan from the end per insertion; the
+//     fastest while few events are pending, which is the common case (a
+//     few cores exchanging a cache line);
 //   - a radix wheel (wheel.go): O(1) per event whatever the depth, and
 //     indifferent to far timeouts; the fastest with dozens of events or
 //     more pending.
 //
-// The engine switches to the wheel when the heap reaches toWheelAt entries
-// and back when no more than toHeapAt events are pending (the gap keeps it
+// The engine switches to the wheel when the list reaches toWheelAt entries
+// and back when no more than toListAt events are pending (the gap keeps it
 // from switching back and forth). Switching moves every pending event, in
 // scheduling order, so same-time events keep their order; it only ever
 // happens between events.
@@ -78,13 +79,13 @@ const (
 	slotMask = 1<<slotBits - 1
 
 	toWheelAt = 48
-	toHeapAt  = 12
+	toListAt  = 12
 )
 
 // Engine is the serial discrete-event engine, the reference for every result.
 type Engine struct {
 	now     Time
-	seq     uint64 // sequence number of the last event put in the heap
+	seq     uint64 // sequence number of the last event put in the list
 	seed    uint64
 	nodes   []node
 	free    []uint32
@@ -95,15 +96,10 @@ type Engine struct {
 	host    time.Duration
 	running bool
 
-	wheelMode bool // the wheel holds the pending events, else the heap
+	wheelMode bool // the wheel holds the pending events, else the list
 
-	// The heap (heap.go).
-	heap []entry // 4-ary min-heap on (at, seq)
-	// topDone is set while the event at the heap's root is running: its
-	// entry is not popped until the handler returns, so that the first event
-	// the handler schedules can simply replace the root (one sift-down
-	// instead of a pop's sift-down plus a push's sift-up).
-	topDone bool
+	list  []entry // list[lhead:]: sorted on (at, seq) (list.go)
+	lhead int
 
 	// The radix wheel (wheel.go).
 	cur    Time                   // reference time: <= now and <= every queued event
@@ -120,7 +116,7 @@ func New(seed uint64) *Engine {
 	return &Engine{
 		seed:  seed,
 		nodes: make([]node, 1, 256),
-		heap:  make([]entry, 0, toWheelAt+1),
+		list:  make([]entry, 0, 4*toWheelAt),
 	}
 }
 
@@ -166,19 +162,11 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 	n.gen++ // odd: pending
 	e.live++
 	if !e.wheelMode {
-		// heapAdd, by hand: this is the hottest path.
 		if e.seq == maxSeq {
 			e.renumber()
 		}
 		e.seq++
-		x := entry{at: at, key: e.seq<<slotBits | uint64(r)}
-		if e.topDone {
-			e.topDone = false
-			e.heap[0] = x
-			e.siftDown(0)
-		} else {
-			e.push(x)
-		}
+		e.insertList(entry{at: at, key: e.seq<<slotBits | uint64(r)})
 	} else {
 		e.insert(r, at)
 		if e.nextOK && at < e.nextAt {
@@ -215,8 +203,8 @@ func (e *Engine) Cancel(id EventID) bool {
 		if dead := e.queued - e.live; dead > wheelCompactMin && dead > e.live {
 			e.compact()
 		}
-	} else if dead := len(e.heap) - e.live; dead > heapCompactMin && dead > e.live {
-		e.compactHeap()
+	} else if dead := e.listLen() - e.live; dead > listCompactMin && dead > e.live {
+		e.compactList()
 	}
 	return true
 }
@@ -228,7 +216,7 @@ func (e *Engine) NextTime() Time {
 	if e.wheelMode {
 		at, ok = e.peek()
 	} else {
-		at, ok = e.heapPeek()
+		at, ok = e.listPeek()
 	}
 	if !ok {
 		return Never
@@ -242,31 +230,17 @@ func (e *Engine) Stop() { e.stop = true }
 // step runs the earliest event if it is due at or before limit.
 func (e *Engine) step(limit Time) bool {
 	var r uint32
-	if !e.wheelMode && len(e.heap) < toWheelAt {
-		// heapNext, by hand: this is the hottest path.
-		for {
-			if len(e.heap) == 0 {
-				return false
-			}
-			top := e.heap[0]
-			r = top.slot()
-			if e.nodes[r].pending() {
-				if top.at > limit {
-					return false
-				}
-				e.topDone = true
-				break
-			}
-			e.pop()
-			e.free = append(e.free, r)
+	if !e.wheelMode && e.listLen() < toWheelAt {
+		if r = e.listNext(limit); r == 0 {
+			return false
 		}
 	} else {
 		switch {
 		case !e.wheelMode:
 			e.toWheel()
-		case e.live <= toHeapAt:
-			e.toHeap()
-			if r = e.heapNext(limit); r == 0 {
+		case e.live <= toListAt:
+			e.toList()
+			if r = e.listNext(limit); r == 0 {
 				return false
 			}
 		}
@@ -296,16 +270,14 @@ func (e *Engine) step(limit Time) bool {
 			k.EventEnd(e.now, h, arg)
 		}
 	}
-	e.dropDone()
 	return true
 }
 
-// toWheel moves every pending event from the heap to the wheel. The heap
+// toWheel moves every pending event from the list to the wheel. The list
 // is sorted into scheduling order first, so that every bucket receives its
 // events in that order.
 func (e *Engine) toWheel() {
-	e.dropDone()
-	h := e.heap
+	h := e.list[e.lhead:]
 	slices.SortFunc(h, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
 	e.cur = e.now
 	for _, x := range h {
@@ -316,18 +288,19 @@ func (e *Engine) toWheel() {
 		}
 		e.insert(r, x.at)
 	}
-	e.heap = h[:0]
+	e.list, e.lhead = e.list[:0], 0
 	e.wheelMode = true
 	e.nextOK = false
 }
 
-// toHeap moves every pending event from the wheel to the heap. Events of
+// toList moves every pending event from the wheel to the list. Events of
 // the same time share a bucket, in scheduling order, so numbering them in
 // bucket order keeps that order.
-func (e *Engine) toHeap() {
-	h := e.heap[:0]
+func (e *Engine) toList() {
+	h := e.list[:0]
+	e.lhead = 0
 	if e.seq+uint64(e.queued) >= maxSeq {
-		e.seq = 0 // the heap is empty: numbering may start again
+		e.seq = 0 // the list is empty: numbering may start again
 	}
 	for l := 0; l < wheelLevels; l++ {
 		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
@@ -347,8 +320,8 @@ func (e *Engine) toHeap() {
 		e.occ[l] = occupancy{}
 	}
 	e.levels, e.queued, e.nextOK = 0, 0, false
-	e.heap = h
-	e.heapify()
+	e.list = h
+	e.sortList()
 	e.wheelMode = false
 }
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The tests in this file check the event queue (heap, radix wheel, and the
+// The tests in this file check the event queue (sorted list, radix wheel and the
 // switches between them) against a reference: a plain list of pending
 // events searched for the least (time, seq) at every step.
 
@@ -133,7 +133,7 @@ func randomDelay(q *refQueue, kind int) Time {
 // cancel mixes over many seeds: bursts of same-time events, wide and far
 // times, handlers that schedule and cancel, RunUntil limits that stop
 // between events, scheduling from outside any event, and depths that cross
-// the heap/wheel switch both ways, checking every event, Cancel result,
+// the list/wheel switch both ways, checking every event, Cancel result,
 // NextTime and Pending against the reference.
 func TestQueueMatchesReference(t *testing.T) {
 	seeds := uint64(400)
@@ -164,7 +164,7 @@ func runReference(t *testing.T, seed uint64) {
 	var body func()
 	body = func() {
 		// Alternate growing and shrinking phases, so the depth crosses the
-		// heap/wheel thresholds both ways.
+		// list/wheel thresholds both ways.
 		if len(q.pending) > 300 {
 			grow = false
 		} else if len(q.pending) < 3 {
@@ -235,7 +235,7 @@ func runReference(t *testing.T, seed uint64) {
 }
 
 // TestSameTimeOrderAcrossSwitches schedules same-time events in bursts
-// while the queue switches between heap and wheel and checks they run in
+// while the queue switches between list and wheel and checks they run in
 // scheduling order.
 func TestSameTimeOrderAcrossSwitches(t *testing.T) {
 	e := New(1)
@@ -246,7 +246,7 @@ func TestSameTimeOrderAcrossSwitches(t *testing.T) {
 		n++
 		e.Schedule(at, HandlerFunc(func(uint64) { got = append(got, k) }), 0)
 	}
-	// Deep enough for the wheel, then drained below the heap threshold
+	// Deep enough for the wheel, then drained below the list threshold
 	// with same-time events still pending, then refilled.
 	for i := 0; i < 500; i++ {
 		add(Time(100 + i%5))
@@ -256,7 +256,7 @@ func TestSameTimeOrderAcrossSwitches(t *testing.T) {
 		add(102)
 		add(104)
 	}
-	e.RunUntil(103) // leaves the 104s: few enough for the heap
+	e.RunUntil(103) // leaves the 104s: few enough for the list
 	for i := 0; i < 300; i++ {
 		add(104)
 		add(Time(105 + i%2))
@@ -293,7 +293,7 @@ func TestSameTimeOrderAcrossSwitches(t *testing.T) {
 }
 
 // TestFarTimeouts re-arms far timeouts many times, cancelling the previous
-// one each time, in both heap and wheel mode: cancelled events must be
+// one each time, in both list and wheel mode: cancelled events must be
 // swept out rather than pile up, and the last timeouts must still fire.
 func TestFarTimeouts(t *testing.T) {
 	for _, depth := range []int{2, 200} {
@@ -320,7 +320,7 @@ func TestFarTimeouts(t *testing.T) {
 		}
 		e.After(0, tick, 0)
 		e.RunUntil(5 * Millisecond)
-		if q := len(e.heap) + e.queued; q > 2*e.live+wheelCompactMin+heapCompactMin+2 {
+		if q := e.listLen() + e.queued; q > 2*e.live+wheelCompactMin+listCompactMin+2 {
 			t.Fatalf("depth %d: %d queue entries for %d pending events", depth, q, e.live)
 		}
 		e.RunUntilIdle()

@@ -19,6 +19,7 @@ type channel struct {
 	n         *Network
 	latency   sim.Time
 	occ       [mem.NumClasses]sim.Time // serialize(class bytes), precomputed
+	st        chanStats                // counted for every message: beside the hot fields
 
 	index   int
 	name    string // "link 0-2 0->2", "bus fsb"
@@ -36,8 +37,6 @@ type channel struct {
 
 	in   []inbuf // link: one (at to); bus: one per member, in member order
 	slot []int32 // node -> index into in; -1 if the node does not receive here
-
-	st chanStats
 }
 
 // inbuf is the finite input buffer at the receiving end of a channel. A

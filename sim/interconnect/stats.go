@@ -96,15 +96,17 @@ func int64cmp(a, b int64) int {
 	return 0
 }
 
+// chanStats are a channel's counters, those written for every message
+// first.
 type chanStats struct {
 	msgs       [mem.NumClasses]uint64
 	bytes      [mem.NumClasses]uint64
 	busy       sim.Time
 	queueDelay sim.Time
-	stall      sim.Time
-	maxQueue   int
-	drops      uint64
 	ops        opCounter
+	maxQueue   int
+	stall      sim.Time
+	drops      uint64
 }
 
 // count records a message starting to cross the channel.
