@@ -873,9 +873,7 @@ func (p *pkg) grantRead(r *req, t *ptxn) {
 			if g := d.find(line); g != nil {
 				d.share(g, ceShare)
 				f = c.install(line, cS, g.pst, g.data, r.id)
-				lat += p.siblingProbeWait() + p.cfg.SiblingProbe
-				p.stats.OnChip++
-				r.src = SrcPackage
+				lat += p.siblingProbe(r)
 				break
 			}
 		}
@@ -932,9 +930,7 @@ func (p *pkg) grantWrite(r *req) {
 	r.src = SrcLocal
 	switch {
 	case other:
-		lat += p.siblingProbeWait() + p.cfg.SiblingProbe
-		p.stats.OnChip++
-		r.src = SrcPackage
+		lat += p.siblingProbe(r)
 	case inL3:
 		lat += p.l3lat
 		p.stats.L3Hits++

@@ -66,11 +66,14 @@ func (p *pkg) admitProbe(m *mem.Msg) bool {
 	return false
 }
 
-// siblingProbeWait takes the engine for an on-chip sibling probe starting
-// now and returns how long the probe waits for it first.
-func (p *pkg) siblingProbeWait() sim.Time {
-	if p.cfg.ProbeOccupancy <= 0 {
-		return 0
+// siblingProbe accounts an on-chip transfer to r from a sibling cluster
+// and returns its latency: the wait for the probe engine, then the probe.
+func (p *pkg) siblingProbe(r *req) sim.Time {
+	p.stats.OnChip++
+	r.src = SrcPackage
+	wait := sim.Time(0)
+	if p.cfg.ProbeOccupancy > 0 {
+		wait = p.probeSlot() - p.s.e.Now()
 	}
-	return p.probeSlot() - p.s.e.Now()
+	return wait + p.cfg.SiblingProbe
 }

@@ -40,18 +40,16 @@ type stream struct {
 // whether it missed.
 func (c *Core) observe(line mem.LineAddr, miss bool) {
 	s := &c.pf
-	switch {
-	case s.next != 0 && line == s.next:
-	case miss && line == s.lastMiss+mem.LineSize && line&pageMask != 0:
-		s.front = line
-	default:
-		if miss {
-			s.lastMiss = line
-		}
-		return
-	}
+	starts := miss && line == s.lastMiss+mem.LineSize && line&pageMask != 0
 	if miss {
 		s.lastMiss = line
+	}
+	switch {
+	case s.next != 0 && line == s.next:
+	case starts:
+		s.front = line
+	default:
+		return
 	}
 	s.next = line + mem.LineSize
 	if s.next&pageMask == 0 {
