@@ -61,12 +61,7 @@ func rowsOf(t *testing.T, name string) []Row {
 // and exact: a row not listed that leaves its bounds fails the test, and so
 // does a listed row that comes back within them (delete its entry). Both
 // lists are the open part of the Table 2 / Fig. 3 calibration (issue 6).
-var knownOut = map[string]string{
-	"table2/intel2x4/throughput/shared": "pipelined URPC between L2-sharing Core 2 cores: the send and receive " +
-		"code (80 instructions at CPI 1) bounds a message at ~135 cycles against the paper's 83.5; " +
-		"the 4-wide core's real CPI, and the overlap of independent instructions an out-of-order core " +
-		"finds, are not modelled",
-}
+var knownOut = map[string]string{}
 
 // knownShapeFail lists the Fig. 3 shape checks (by the start of their
 // description) that fail today, likewise.

@@ -135,6 +135,8 @@ func badCases() []badCase {
 	at("bad link kind", edit(b, "kind: ht", "kind: pcie"), "kind: pcie", "links[0].kind", `unknown value "pcie"`)
 	at("out of range", edit(b, "count: 2", "count: 0"), "count: 0", "packages[0].cores.count", "0 is out of range")
 	at("cpi zero", edit(b, "cpi: 1.0", "cpi: 0"), "cpi: 0", "core_types[0].cpi", "cpi 0 is out of range")
+	at("l1 snoop on a private L2", edit(b, "latency: 15 cycles}", "latency: 15 cycles, l1_snoop: 40 cycles}"), "l1_snoop", "core_types[0].l2.l1_snoop", "l1_snoop needs an L2 shared by the die")
+	at("l1 snoop without unit", edit(b, "latency: 15 cycles}", "latency: 15 cycles, shared: die, l1_snoop: 40}"), "l1_snoop", "core_types[0].l2.l1_snoop", "want a duration with a unit")
 	at("fractional cycles", edit(b, "latency: 3 cycles", "latency: 2.5 cycles"), "2.5 cycles", "core_types[0].l1d.latency", "2.5 is not a whole number of cycles")
 
 	// References and IDs.

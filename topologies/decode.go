@@ -64,6 +64,9 @@ type rawCache struct {
 	shared    string
 	sharedPos pos
 	kind      string
+	snoop     quantity // l1_snoop (an L2 shared by a die)
+	snoopPos  pos
+	hasSnoop  bool
 }
 
 type rawCost struct {
@@ -284,7 +287,8 @@ func decodeCoherence(s *errorSink, n *yaml.Node, path string) rawCoherence {
 }
 
 // decodeCache reads an L1, L2 or L3; extra names the keys allowed beyond
-// the geometry and latency ("shared" for an L2, "kind" for an L3).
+// the geometry and latency ("shared" and "l1_snoop" for an L2, "kind" for
+// an L3).
 func decodeCache(s *errorSink, n *yaml.Node, path string, extra ...string) *rawCache {
 	o := s.object(n, path, append([]string{"size", "ways", "line", "latency"}, extra...)...)
 	if o == nil {
@@ -311,6 +315,9 @@ func decodeCache(s *errorSink, n *yaml.Node, path string, extra ...string) *rawC
 			c.sharedPos = o.pos("shared")
 		case "kind":
 			c.kind, _ = o.enum("kind", true, string(Victim), string(Inclusive), string(Exclusive))
+		case "l1_snoop":
+			c.snoop, c.hasSnoop = o.duration("l1_snoop", false)
+			c.snoopPos = o.pos("l1_snoop")
 		}
 	}
 	return c
@@ -334,7 +341,7 @@ func decodeCoreType(s *errorSink, n *yaml.Node, path string) (rawCoreType, bool)
 		ct.l1d = decodeCache(s, c, join(path, "l1d"))
 	}
 	if c := o.get("l2", false); c != nil {
-		ct.l2 = decodeCache(s, c, join(path, "l2"), "shared")
+		ct.l2 = decodeCache(s, c, join(path, "l2"), "shared", "l1_snoop")
 	}
 	if c := o.get("costs", true); c != nil {
 		cp := join(path, "costs")

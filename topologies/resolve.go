@@ -145,6 +145,12 @@ func (r *resolver) coreTypes() {
 			if ct.L2.Latency < 1 {
 				r.s.add(rt.l2.latPos.line, rt.l2.latPos.path, "hit latency must be at least 1 cycle")
 			}
+			if rt.l2.hasSnoop {
+				ct.L2.L1Snoop = r.toCycles(rt.l2.snoop, rt.l2.snoopPos, rt.clock)
+				if ct.L2.Shared != PerDie {
+					r.s.add(rt.l2.snoopPos.line, rt.l2.snoopPos.path, "l1_snoop needs an L2 shared by the die (shared: die): a private L2 has no other L1 to snoop")
+				}
+			}
 		}
 		costs := [6]*Cycles{&ct.Costs.Trap, &ct.Costs.Syscall, &ct.Costs.ContextSwitch, &ct.Costs.AddressSpaceSwitch, &ct.Costs.InvalidatePage, &ct.Costs.IPISend}
 		for i, c := range rt.costs {

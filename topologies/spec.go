@@ -186,6 +186,10 @@ type CoreCache struct {
 	Latency Cycles `json:"latency_cycles"`
 	// Shared is PerCore or PerDie (always PerCore for an L1).
 	Shared Sharing `json:"shared"`
+	// L1Snoop (an L2 shared by a die) is what a hit costs beyond Latency
+	// when the L2 must snoop another core's L1: to take the line modified
+	// there, or, for a write, to invalidate a copy there.
+	L1Snoop Cycles `json:"l1_snoop_cycles,omitempty"`
 }
 
 // Costs are what a core type charges for kernel entries and TLB operations,

@@ -20,6 +20,7 @@ type cluster struct {
 	l1s   []*L1
 	arr   array
 	lat   sim.Time
+	snoop sim.Time // Cluster.L1Snoop
 	mshrN int
 	mshrU int
 	wait  reqQueue
@@ -28,7 +29,7 @@ type cluster struct {
 }
 
 func newCluster(s *System, p *pkg, idx int, cfg *Cluster) *cluster {
-	c := &cluster{s: s, pkg: p, idx: idx, arr: newArray(cfg.L2), lat: cfg.L2.Latency, mshrN: max(cfg.L2.MSHRs, 1),
+	c := &cluster{s: s, pkg: p, idx: idx, arr: newArray(cfg.L2), lat: cfg.L2.Latency, snoop: cfg.L1Snoop, mshrN: max(cfg.L2.MSHRs, 1),
 		name: fmt.Sprintf("node%d.L2.%d", p.node, idx)}
 	for _, core := range cfg.Cores {
 		l := newL1(s, core, c, cfg.L1)
@@ -90,10 +91,13 @@ func (c *cluster) lookup(r *req) {
 		if row != nil && len(row.acts) > 0 && row.acts[0] == caHit && !(c.pkg.hold > 0 && c.pkg.l2HitHeld(r, cls == 1)) {
 			f.st = row.next
 			c.arr.touch(f)
-			c.fillL1(l1, f, r)
+			var d sim.Time
+			if c.fillL1(l1, f, r) {
+				d = c.snoop
+			}
 			c.stats.Hits++
 			r.src = SrcL2
-			l1.completeAt(r, 0)
+			l1.completeAt(r, d)
 			return
 		}
 	}
@@ -168,12 +172,22 @@ func (c *cluster) drop(f2 *frame, ev uint8) (mem.Data, uint8) {
 }
 
 // fillL1 fills l's L1 from the cluster's frame f2 (valid, with enough
-// permission for r) and performs r there.
-func (c *cluster) fillL1(l *L1, f2 *frame, r *req) {
+// permission for r) and performs r there. It reports whether that took a
+// snoop of another L1 of the cluster: the line was modified there, or r
+// writes and a copy was there.
+func (c *cluster) fillL1(l *L1, f2 *frame, r *req) (snooped bool) {
 	line := f2.tag
 	write := opClass(r.op) == 1
-	c.pull(line, f2)
 	others := false
+	for _, o := range c.l1s {
+		if o == l {
+			continue
+		}
+		if g := o.arr.lookup(line); g != nil && (write || g.st == l1M) {
+			snooped = true
+		}
+	}
+	c.pull(line, f2)
 	for _, o := range c.l1s {
 		if o == l {
 			continue
@@ -221,6 +235,7 @@ func (c *cluster) fillL1(l *L1, f2 *frame, r *req) {
 	l.arr.touch(f1)
 	c.arr.touch(f2)
 	r.result = perform(&f1.data, r.op, r.addr, r.val, r.old)
+	return snooped
 }
 
 // install puts line into the L2 with copy state st, package state pst and

@@ -81,6 +81,11 @@ type Cluster struct {
 	Cores []int // core indices over the whole machine (unique; gaps allowed)
 	L1    Level // geometry and latency of each core's L1D
 	L2    Level
+	// L1Snoop is what an L2 hit costs beyond L2.Latency when the L2 must
+	// snoop another L1 of the cluster: to take the line modified there, or,
+	// for a write, to invalidate a copy there (Core 2's shared L2 answers
+	// such a hit only after the other core's L1 has). 0 for a private L2.
+	L1Snoop sim.Time
 }
 
 // Package is a caching node: the cores of one package (one HT node, one
@@ -207,6 +212,9 @@ func (c *Config) validate(homes *mem.HomeMap) (int, error) {
 			}
 			if err := cl.L2.check(cw + " L2"); err != nil {
 				errs = append(errs, err)
+			}
+			if cl.L1Snoop < 0 {
+				errs = append(errs, fmt.Errorf("%s: negative L1 snoop latency %v", cw, cl.L1Snoop))
 			}
 			for _, core := range cl.Cores {
 				if core < 0 {

@@ -52,6 +52,8 @@
 //
 //	L1 hit          L1.Latency
 //	L2 hit          L1.Latency + L2.Latency
+//	                (+ L1Snoop if another L1 of a shared L2 had to be
+//	                snooped: the line modified there, or a write)
 //	L3 hit          L1 + L2 + ToPackage + L3.Latency + FromPackage
 //	other core, same package
 //	                L1 + L2 + ToPackage + SiblingProbe + FromPackage

@@ -72,9 +72,10 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 			}
 			l2Total = max(l2Total, l2)
 			cp.Clusters = append(cp.Clusters, cache.Cluster{
-				Cores: append([]int(nil), inst.Cores...),
-				L1:    cache.Level{Size: int(t.L1D.Size), Ways: t.L1D.Ways, Latency: l1, MSHRs: t.MSHRs},
-				L2:    cache.Level{Size: int(t.L2.Size), Ways: t.L2.Ways, Latency: l2 - l1, MSHRs: t.MSHRs},
+				Cores:   append([]int(nil), inst.Cores...),
+				L1:      cache.Level{Size: int(t.L1D.Size), Ways: t.L1D.Ways, Latency: l1, MSHRs: t.MSHRs},
+				L2:      cache.Level{Size: int(t.L2.Size), Ways: t.L2.Ways, Latency: l2 - l1, MSHRs: t.MSHRs},
+				L1Snoop: sim.Time(t.L2.L1Snoop) * period,
 			})
 		}
 		for _, id := range p.Cores() {
