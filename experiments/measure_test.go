@@ -142,7 +142,7 @@ func TestFindPair(t *testing.T) {
 		want           Pair
 	}{
 		{"intel2x4", ClassShared, Pair{0, 1}},
-		{"intel2x4", ClassNonShared, Pair{0, 4}},
+		{"intel2x4", ClassNonShared, Pair{0, 2}},
 		{"amd2x2", ClassSameDie, Pair{0, 1}},
 		{"amd2x2", ClassOneHop, Pair{0, 2}},
 		{"amd4x4", ClassShared, Pair{0, 1}},

@@ -172,7 +172,8 @@ func TestGruyereMisrouted(t *testing.T) {
 
 func TestOtherMachines(t *testing.T) {
 	intel := mustShipped(t, "intel2x4")
-	if intel.NumCores() != 8 || len(intel.Packages) != 2 || len(intel.Hubs) != 1 || len(intel.L2s) != 4 {
+	// Four FSB agents, one per dual-core die (two per X5355 module).
+	if intel.NumCores() != 8 || len(intel.Packages) != 4 || len(intel.Hubs) != 1 || len(intel.L2s) != 4 {
 		t.Fatalf("intel2x4: %d cores, %d packages, %d hubs, %d L2s", intel.NumCores(), len(intel.Packages), len(intel.Hubs), len(intel.L2s))
 	}
 	if intel.SharedCacheLevel(0, 1) != 2 || intel.SharedCacheLevel(0, 2) != 0 || intel.SharedCacheLevel(0, 4) != 0 {
@@ -181,8 +182,8 @@ func TestOtherMachines(t *testing.T) {
 	if intel.Coherence.Scheme != FSBSnoop || intel.Coherence.Filter == nil || !intel.Links[0].Bus() {
 		t.Error("intel2x4: want fsb-snoop with a snoop filter and a bus")
 	}
-	if intel.Hops(0, 1) != 1 || intel.Home(0) != 2 {
-		t.Error("intel2x4: packages one bus hop apart, memory at the hub")
+	if intel.Hops(0, 1) != 1 || intel.Hops(0, 3) != 1 || intel.Home(0) != 4 {
+		t.Error("intel2x4: dies one bus hop apart, memory at the hub")
 	}
 	if bw := intel.Links[0].Bandwidth(); bw != 10_656_000_000 {
 		t.Errorf("FSB bandwidth %v", bw)

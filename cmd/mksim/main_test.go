@@ -183,8 +183,8 @@ func TestDot(t *testing.T) {
 		t.Errorf("dot output:\n%s", out)
 	}
 	_, out, _ = mksim("topo", "dot", "intel2x4")
-	if strings.Count(out, " -- link0;") != 3 {
-		t.Errorf("intel2x4 dot should join 3 nodes to the bus:\n%s", out)
+	if strings.Count(out, " -- link0;") != 5 {
+		t.Errorf("intel2x4 dot should join 5 nodes (4 dies, the hub) to the bus:\n%s", out)
 	}
 }
 
