@@ -42,19 +42,12 @@ func TestConfigErrors(t *testing.T) {
 // coherence have no L1 here).
 func TestCoreGaps(t *testing.T) {
 	c := tconf{scheme: Directory, nodes: 2, cores: 2, l3: true}
-	cfg, hm := c.config()
-	cfg.Packages[0].Clusters[0].Cores = []int{0}
-	cfg.Packages[0].Clusters[1].Cores = []int{5}
-	cfg.Packages[1].Clusters[0].Cores = []int{2}
-	cfg.Packages[1].Clusters[1].Cores = []int{7}
-	e := sim.New(3)
-	s, err := New(e, cfg, mem.NewMemory(), hm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newFakeNet(e, c.hops(), 15*sim.Nanosecond, 0)
-	n.recv = s
-	s.SetNetwork(n)
+	_, s, _ := c.buildWith(t, 3, func(cfg *Config) {
+		cfg.Packages[0].Clusters[0].Cores = []int{0}
+		cfg.Packages[0].Clusters[1].Cores = []int{5}
+		cfg.Packages[1].Clusters[0].Cores = []int{2}
+		cfg.Packages[1].Clusters[1].Cores = []int{7}
+	})
 	if got := s.Cores(); len(got) != 4 || got[3] != 7 {
 		t.Fatalf("Cores() = %v", got)
 	}

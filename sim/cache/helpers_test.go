@@ -226,8 +226,18 @@ func (c tconf) hops() [][]int {
 
 func (c tconf) build(t testing.TB, seed uint64) (*sim.Engine, *System, *fakeNet) {
 	t.Helper()
+	return c.buildWith(t, seed, nil)
+}
+
+// buildWith is build with the configuration edited by edit (if not nil)
+// first.
+func (c tconf) buildWith(t testing.TB, seed uint64, edit func(*Config)) (*sim.Engine, *System, *fakeNet) {
+	t.Helper()
 	e := sim.New(seed)
 	cfg, hm := c.config()
+	if edit != nil {
+		edit(&cfg)
+	}
 	s, err := New(e, cfg, mem.NewMemory(), hm)
 	if err != nil {
 		t.Fatal(err)

@@ -48,23 +48,13 @@ func (d *deferCounter) Receive(m *mem.Msg) {
 // front of the system.
 func buildOccCounted(t testing.TB, c tconf, occ func(n int) sim.Time, seed uint64) (*sim.Engine, *System, *deferCounter) {
 	t.Helper()
-	e := sim.New(seed)
-	cfg, hm := c.config()
-	for i := range cfg.Packages {
-		cfg.Packages[i].ProbeOccupancy = occ(int(cfg.Packages[i].Node))
-	}
-	s, err := New(e, cfg, mem.NewMemory(), hm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newFakeNet(e, c.hops(), 15*sim.Nanosecond, c.jitter)
+	e, s, n := c.buildWith(t, seed, func(cfg *Config) {
+		for i := range cfg.Packages {
+			cfg.Packages[i].ProbeOccupancy = occ(int(cfg.Packages[i].Node))
+		}
+	})
 	dc := &deferCounter{s: s}
 	n.recv = dc
-	if c.bcast {
-		s.SetNetwork(&poolNet{fakeNet: n})
-	} else {
-		s.SetNetwork(n)
-	}
 	return e, s, dc
 }
 

@@ -42,16 +42,7 @@ func TestL1Snoop(t *testing.T) {
 	const snoop = 17 * sim.Nanosecond
 	measure := func(l1snoop sim.Time) map[string]sim.Time {
 		c := tconf{scheme: SnoopFilter, nodes: 1, cores: 2, cluster: 2, hub: true, big: true}
-		cfg, hm := c.config()
-		cfg.Packages[0].Clusters[0].L1Snoop = l1snoop
-		e := sim.New(1)
-		s, err := New(e, cfg, mem.NewMemory(), hm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := newFakeNet(e, c.hops(), 15*sim.Nanosecond, 0)
-		n.recv = s
-		s.SetNetwork(n)
+		e, s, _ := c.buildWith(t, 1, func(cfg *Config) { cfg.Packages[0].Clusters[0].L1Snoop = l1snoop })
 		got := map[string]sim.Time{}
 		const a, b, w = mem.Addr(0x1000), mem.Addr(0x2000), mem.Addr(0x3000)
 		timed(t, e, s, 1, mem.OpStore, a, 7) // a: modified in core 1's L1
