@@ -269,9 +269,13 @@ func (n *Network) Attach(id mem.NodeID, r mem.Receiver) {
 }
 
 func (n *Network) checkNode(what string, id mem.NodeID) {
-	if id < 0 || int(id) >= n.n {
-		sim.Failf(n.Name(), what, "node %d out of range 0..%d", id, n.n-1)
+	if uint64(id) >= uint64(n.n) { // inline: negative ids wrap around
+		n.badNode(what, id)
 	}
+}
+
+func (n *Network) badNode(what string, id mem.NodeID) {
+	sim.Failf(n.Name(), what, "node %d out of range 0..%d", id, n.n-1)
 }
 
 // NewMsg returns a zeroed message from the pool; the caller owns it.

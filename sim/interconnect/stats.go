@@ -115,6 +115,11 @@ func (s *chanStats) count(p *packet, occ, wait sim.Time) {
 	s.bytes[p.class] += uint64(p.bytes)
 	s.busy += occ
 	s.queueDelay += wait
+	if d := s.ops.dense; uint64(p.id) < uint64(len(d)) {
+		d[p.id].Msgs++ // opCounter.add's common case
+		d[p.id].Bytes += uint64(p.bytes)
+		return
+	}
 	s.ops.add(p.id, p.bytes)
 }
 
