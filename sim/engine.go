@@ -86,31 +86,33 @@ const (
 
 // Engine is the serial discrete-event engine, the reference for every result.
 type Engine struct {
-	now     Time
-	seq     uint64 // sequence number of the last event put in the list
-	seed    uint64
-	nodes   []node
-	free    uint32 // first free node, linked through node.next; 0: none
-	live    int    // pending, not cancelled
-	hooks   []Hook
-	stop    bool
-	events  uint64
-	host    time.Duration
-	running bool
-
-	wheelMode bool // the wheel holds the pending events, else the list
+	// Hot: read or written for every event, in the first two cache lines.
+	now       Time
+	seq       uint64 // sequence number of the last event put in the list
+	nodes     []node
+	free      uint32 // first free node, linked through node.next; 0: none
+	wheelMode bool   // the wheel holds the pending events, else the list
+	stop      bool
+	nextOK    bool // wheel: nextAt is valid
+	live      int  // pending, not cancelled
+	events    uint64
+	hooks     []Hook
 
 	list  []entry // list[lhead:]: sorted on (at, seq) (list.go)
 	lhead int
 
 	// The radix wheel (wheel.go).
-	cur    Time                   // reference time: <= now and <= every queued event
-	levels uint16                 // bit l: level l has a non-empty bucket
-	occ    [wheelLevels]occupancy // which buckets of each level are non-empty
-	queued int                    // nodes in the wheel, cancelled ones included
-	nextAt Time                   // earliest pending time, valid if nextOK
-	nextOK bool
-	bkt    [wheelLevels][wheelSize]bucket
+	cur    Time   // reference time: <= now and <= every queued event
+	nextAt Time   // earliest pending time, valid if nextOK
+	queued int    // nodes in the wheel, cancelled ones included
+	levels uint16 // bit l: level l has a non-empty bucket
+
+	seed    uint64
+	host    time.Duration
+	running bool
+
+	occ [wheelLevels]occupancy // which buckets of each level are non-empty
+	bkt [wheelLevels][wheelSize]bucket
 }
 
 // New returns an engine at time zero whose component streams derive from seed.
