@@ -298,27 +298,36 @@ func (n *Network) NewMsg() *mem.Msg {
 // caller owns may be freed, pooled or not.
 func (n *Network) Free(m *mem.Msg) {
 	if n.owned != nil {
-		switch n.owned[m] {
-		case ownInNetwork:
-			sim.Failf(n.Name(), "free", "free of a message in flight: %v", m)
-		case ownFree:
-			sim.Failf(n.Name(), "free", "double free: %v", m)
-		}
-		n.owned[m] = ownFree
+		n.freeChecked(m)
 	}
 	n.msgs = append(n.msgs, m)
 }
 
+func (n *Network) freeChecked(m *mem.Msg) {
+	switch n.owned[m] {
+	case ownInNetwork:
+		sim.Failf(n.Name(), "free", "free of a message in flight: %v", m)
+	case ownFree:
+		sim.Failf(n.Name(), "free", "double free: %v", m)
+	}
+	n.owned[m] = ownFree
+}
+
+// take checks and records that the network owns m (CheckOwnership only).
 func (n *Network) take(m *mem.Msg) {
 	if n.owned != nil {
-		switch n.owned[m] {
-		case ownInNetwork:
-			sim.Failf(n.Name(), "send", "message sent twice or while in flight: %v", m)
-		case ownFree:
-			sim.Failf(n.Name(), "send", "send of a freed message: %v", m)
-		}
-		n.owned[m] = ownInNetwork
+		n.takeChecked(m)
 	}
+}
+
+func (n *Network) takeChecked(m *mem.Msg) {
+	switch n.owned[m] {
+	case ownInNetwork:
+		sim.Failf(n.Name(), "send", "message sent twice or while in flight: %v", m)
+	case ownFree:
+		sim.Failf(n.Name(), "send", "send of a freed message: %v", m)
+	}
+	n.owned[m] = ownInNetwork
 }
 
 func (n *Network) newPacket(m *mem.Msg) *packet {
@@ -330,13 +339,17 @@ func (n *Network) newPacket(m *mem.Msg) *packet {
 		p = &packet{n: n}
 	}
 	if m.Class >= mem.NumClasses {
-		sim.Failf(n.Name(), "send", "message of unknown class: %v", m)
+		n.badClass(m)
 	}
 	n.seq++
 	p.m, p.src, p.dst = m, m.Src, m.Dst
 	p.class, p.bytes, p.id = m.Class, m.Bytes(), m.ID
 	p.sent, p.seq = n.e.Now(), n.seq
 	return p
+}
+
+func (n *Network) badClass(m *mem.Msg) {
+	sim.Failf(n.Name(), "send", "message of unknown class: %v", m)
 }
 
 // Send queues m at node m.Src for delivery to m.Dst. A message to its own
@@ -470,8 +483,33 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 // deliver hands a unicast or local message to its receiver and recycles its
 // packet.
 func (n *Network) deliver(p *packet) {
-	n.handOver(p.m, p.sent)
-	n.release(p)
+	// handOver and release by hand: this is every message's last step.
+	m := p.m
+	r := n.recv[m.Dst]
+	if r == nil {
+		n.noReceiver(m)
+	}
+	lat := n.e.Now() - p.sent
+	n.st.delivered++
+	n.st.latency += lat
+	if lat > n.st.maxLatency {
+		n.st.maxLatency = lat
+	}
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
+	r.Receive(m)
+	if p == n.retrying {
+		n.retrying = nil
+		n.startRetry()
+	}
+	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
+	p.bcast = p.bcast[:0]
+	n.packets = append(n.packets, p)
+}
+
+func (n *Network) noReceiver(m *mem.Msg) {
+	sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
 }
 
 // deliverBroadcast ends a bus transaction: every destination gets its own
@@ -508,7 +546,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r := n.recv[m.Dst]
 	if r == nil {
-		sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
+		n.noReceiver(m)
 	}
 	lat := n.e.Now() - sent
 	n.st.delivered++
@@ -522,7 +560,7 @@ func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r.Receive(m)
 }
 
-// release recycles a delivered packet.
+// release recycles a delivered packet (deliver does the same by hand).
 func (n *Network) release(p *packet) {
 	if p == n.retrying {
 		n.retrying = nil
