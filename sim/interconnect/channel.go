@@ -79,8 +79,18 @@ func (c *channel) serialize(bytes int) sim.Time {
 // finds the channel free by comparing busyUntil with now.)
 func (c *channel) Handle(uint64) {
 	c.wake = false
-	c.n.kick(c)
-	c.n.drain()
+	n := c.n
+	if len(n.kicks) == 0 && !n.draining && !n.noFast {
+		// The drain of a kick list holding only c, without the list:
+		// try c, then drain what that kicked.
+		n.draining = true
+		c.try()
+		n.draining = false
+		n.drain()
+		return
+	}
+	n.kick(c)
+	n.drain()
 }
 
 // credit reports whether every buffer the message needs has a free slot,
@@ -181,10 +191,17 @@ func (c *channel) start(p *packet, now sim.Time) {
 		arrive += n.cfg.RouterLatency
 	}
 	// Release the slot held at this node; its upstream channel may go on.
+	// It is kicked only if trying it could do something: with nothing
+	// queued, or busy with its wake-up pending, try returns at once, and
+	// stays so until the drain that follows reaches it (start runs in that
+	// drain, or just before it with nothing queued in between), so leaving
+	// it off the kick list changes nothing but the list.
 	if held := p.held; held != nil {
 		p.held = nil
 		held.used--
-		n.kick(held.ch)
+		if hc := held.ch; hc.q.n > 0 && (now >= hc.busyUntil || !hc.wake) || n.noFast {
+			n.kick(hc)
+		}
 	}
 	p.ch = c
 	n.e.Schedule(arrive, p, evArrive)

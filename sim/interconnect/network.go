@@ -43,6 +43,7 @@ type Network struct {
 	kicks      []*channel
 	draining   bool
 	needDetect bool
+	noFast     bool      // tests: take none of the shortcuts (fastpath_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
 	recv       []mem.Receiver
@@ -294,6 +295,24 @@ func (n *Network) NewMsg() *mem.Msg {
 	return m
 }
 
+// copyMsg returns a copy of m from the pool, owned by the network: NewMsg
+// without zeroing what the copy overwrites.
+func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
+	var mm *mem.Msg
+	if k := len(n.msgs); k > 0 {
+		mm = n.msgs[k-1]
+		n.msgs = n.msgs[:k-1]
+	} else {
+		mm = new(mem.Msg)
+	}
+	*mm = *m
+	if n.owned != nil {
+		delete(n.owned, mm)
+		n.takeChecked(mm)
+	}
+	return mm
+}
+
 // Free returns a message its owner is done with to the pool. Any message the
 // caller owns may be freed, pooled or not.
 func (n *Network) Free(m *mem.Msg) {
@@ -378,7 +397,7 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	c := h.c
 	p.next, p.nb = h.next, h.b
 	now := n.e.Now()
-	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() {
+	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() && !n.noFast {
 		p.ch, p.enq = c, now
 		c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
 		c.start(p, now)
@@ -442,9 +461,7 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		if first {
 			first = false
 		} else {
-			mm = n.NewMsg()
-			*mm = *m
-			n.take(mm)
+			mm = n.copyMsg(m)
 		}
 		mm.Dst = d
 		return mm
@@ -527,9 +544,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 	for i, d := range p.bcast {
 		mm := p.m
 		if i > 0 {
-			mm = n.NewMsg()
-			*mm = *p.m
-			n.take(mm)
+			mm = n.copyMsg(p.m)
 		}
 		mm.Dst = d
 		copies = append(copies, mm)
