@@ -101,9 +101,11 @@ func int64cmp(a, b int64) int {
 // has the class's size and holds the channel for the channel's time for
 // that class (channel.occ), so Snapshot multiplies them out of msgs.
 type chanStats struct {
-	msgs       [mem.NumClasses]uint64
+	// With channel's hot fields before them, these fill the struct's
+	// second and third cache lines (ops: its slice of dense counters).
 	queueDelay sim.Time
 	maxQueue   int
+	msgs       [mem.NumClasses]uint64
 	ops        opCounter
 	stall      sim.Time
 	drops      uint64
