@@ -10,7 +10,17 @@
 // events are pending and a radix wheel (a hierarchical timing wheel with
 // exact times, 256 buckets per level) when many are; both give exact (time, seq)
 // order, neither allocates per event, and cancelled events are swept out
-// rather than left to pile up.
+// rather than left to pile up. Event nodes are recycled through a free list
+// linked through the nodes themselves; Schedule inserts into the list by
+// hand, comparing times only (a new event has the largest sequence number,
+// so it goes after every pending event of its time).
+//
+// Measured against other structures on the simulator's own loads
+// (sim/machine's benchmarks): a 4-ary heap of the list's entries in place
+// of the wheel for a few dozen to a few hundred pending events ran the
+// 32-core RandomTraffic benchmark about 35 % slower, the sorted list there
+// about 60 % slower; marking wheel buckets whose times never decrease (to
+// take their head without a scan) did not help either.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //

@@ -41,8 +41,10 @@ type Hook interface {
 // Every event has a reference r, 1 <= r < 2^slotBits, naming its node: its
 // payload, its time and its queue state. Nodes are recycled through a free
 // list, last freed first reused, so the ones in use stay few and dense, and
-// scheduling does not allocate once the pool has grown. Node 0 is a
-// sentinel: reference 0 means "none".
+// scheduling does not allocate once the pool has grown. The free list is
+// linked through node.next (a free node is in no bucket), so freeing and
+// reusing a node touch only that node. Node 0 is a sentinel: reference 0
+// means "none".
 //
 // gen counts the node's state changes: it is odd while the event is
 // pending, and an EventID carries the gen it was scheduled with, so a stale
@@ -52,7 +54,7 @@ type node struct {
 	h    Handler
 	arg  uint64
 	at   Time
-	next uint32 // wheel: next node in the same bucket; 0 ends it
+	next uint32 // wheel: next node in the same bucket; free: next free node; 0 ends it
 	gen  uint32
 }
 
@@ -84,31 +86,33 @@ const (
 
 // Engine is the serial discrete-event engine, the reference for every result.
 type Engine struct {
-	now     Time
-	seq     uint64 // sequence number of the last event put in the list
-	seed    uint64
-	nodes   []node
-	free    []uint32
-	live    int // pending, not cancelled
-	hooks   []Hook
-	stop    bool
-	events  uint64
-	host    time.Duration
-	running bool
-
-	wheelMode bool // the wheel holds the pending events, else the list
+	// Hot: read or written for every event, in the first two cache lines.
+	now       Time
+	seq       uint64 // sequence number of the last event put in the list
+	nodes     []node
+	free      uint32 // first free node, linked through node.next; 0: none
+	wheelMode bool   // the wheel holds the pending events, else the list
+	stop      bool
+	nextOK    bool // wheel: nextAt is valid
+	live      int  // pending, not cancelled
+	events    uint64
+	hooks     []Hook
 
 	list  []entry // list[lhead:]: sorted on (at, seq) (list.go)
 	lhead int
 
 	// The radix wheel (wheel.go).
-	cur    Time                   // reference time: <= now and <= every queued event
-	levels uint16                 // bit l: level l has a non-empty bucket
-	occ    [wheelLevels]occupancy // which buckets of each level are non-empty
-	queued int                    // nodes in the wheel, cancelled ones included
-	nextAt Time                   // earliest pending time, valid if nextOK
-	nextOK bool
-	bkt    [wheelLevels][wheelSize]bucket
+	cur    Time   // reference time: <= now and <= every queued event
+	nextAt Time   // earliest pending time, valid if nextOK
+	queued int    // nodes in the wheel, cancelled ones included
+	levels uint16 // bit l: level l has a non-empty bucket
+
+	seed    uint64
+	host    time.Duration
+	running bool
+
+	occ [wheelLevels]occupancy // which buckets of each level are non-empty
+	bkt [wheelLevels][wheelSize]bucket
 }
 
 // New returns an engine at time zero whose component streams derive from seed.
@@ -144,36 +148,67 @@ func NameOf(h Handler) string {
 // past is a modelling bug and panics naming the component.
 func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 	if at < e.now {
-		Failf(NameOf(h), "schedule", "event scheduled in the past: at %v, now %v (arg %d)", at, e.now, arg)
+		e.pastFail(at, h, arg)
 	}
-	var r uint32
-	if k := len(e.free); k > 0 {
-		r = e.free[k-1]
-		e.free = e.free[:k-1]
+	r := e.free
+	if r != 0 {
+		e.free = e.nodes[r].next
 	} else {
-		if len(e.nodes) > slotMask {
-			Failf("sim.Engine", "schedule", "more than %d events pending", slotMask)
-		}
-		e.nodes = append(e.nodes, node{})
-		r = uint32(len(e.nodes) - 1)
+		r = e.grow()
 	}
 	n := &e.nodes[r]
 	n.h, n.arg, n.at = h, arg, at
 	n.gen++ // odd: pending
+	id := EventID(uint64(n.gen)<<32 | uint64(r))
 	e.live++
 	if !e.wheelMode {
 		if e.seq == maxSeq {
 			e.renumber()
 		}
 		e.seq++
-		e.insertList(entry{at: at, key: e.seq<<slotBits | uint64(r)})
+		// Insert in order from the end (insertList, by hand: this is
+		// the hottest path of the engine). The new entry has the
+		// largest sequence number, so it goes after every entry of
+		// its time: only times need comparing.
+		l := e.list
+		if len(l) == cap(l) && e.lhead > 0 {
+			k := copy(l, l[e.lhead:])
+			l, e.lhead = l[:k], 0
+		}
+		l = append(l, entry{})
+		j := len(l) - 1
+		for j > e.lhead && at < l[j-1].at {
+			l[j] = l[j-1]
+			j--
+		}
+		l[j] = entry{at: at, key: e.seq<<slotBits | uint64(r)}
+		e.list = l
 	} else {
 		e.insert(r, at)
 		if e.nextOK && at < e.nextAt {
 			e.nextAt = at
 		}
 	}
-	return EventID(uint64(n.gen)<<32 | uint64(r))
+	return id
+}
+
+// pastFail reports an event scheduled in the past.
+func (e *Engine) pastFail(at Time, h Handler, arg uint64) {
+	Failf(NameOf(h), "schedule", "event scheduled in the past: at %v, now %v (arg %d)", at, e.now, arg)
+}
+
+// grow adds a node to the pool and returns it.
+func (e *Engine) grow() uint32 {
+	if len(e.nodes) > slotMask {
+		Failf("sim.Engine", "schedule", "more than %d events pending", slotMask)
+	}
+	e.nodes = append(e.nodes, node{})
+	return uint32(len(e.nodes) - 1)
+}
+
+// release puts node r, no longer queued, on the free list.
+func (e *Engine) release(r uint32) {
+	e.nodes[r].next, e.free = e.free, r
 }
 
 // After schedules h.Handle(arg) d after now.
@@ -231,8 +266,23 @@ func (e *Engine) Stop() { e.stop = true }
 func (e *Engine) step(limit Time) bool {
 	var r uint32
 	if !e.wheelMode && e.listLen() < toWheelAt {
-		if r = e.listNext(limit); r == 0 {
-			return false
+		// listNext's common case by hand: the earliest entry is
+		// pending and due.
+		if i := e.lhead; i < len(e.list) {
+			top := e.list[i]
+			r = top.slot()
+			if !e.nodes[r].pending() || top.at > limit {
+				r = 0
+			} else if i+1 == len(e.list) {
+				e.list, e.lhead = e.list[:0], 0
+			} else {
+				e.lhead = i + 1
+			}
+		}
+		if r == 0 {
+			if r = e.listNext(limit); r == 0 {
+				return false
+			}
 		}
 	} else {
 		switch {
@@ -253,8 +303,9 @@ func (e *Engine) step(limit Time) bool {
 	n := &e.nodes[r]
 	n.gen++ // even: no longer pending
 	h, arg := n.h, n.arg
-	n.h = nil
-	e.free = append(e.free, r)
+	// n.h is left for the next Schedule to overwrite: handlers are
+	// long-lived components, and a pointer store costs a write barrier.
+	n.next, e.free = e.free, r
 	e.live--
 	e.nextOK = false
 	e.now = n.at
@@ -283,7 +334,7 @@ func (e *Engine) toWheel() {
 	for _, x := range h {
 		r := x.slot()
 		if !e.nodes[r].pending() {
-			e.free = append(e.free, r)
+			e.release(r)
 			continue
 		}
 		e.insert(r, x.at)
@@ -309,7 +360,7 @@ func (e *Engine) toList() {
 				x := r
 				r = n.next
 				if !n.pending() {
-					e.free = append(e.free, x)
+					e.release(x)
 					continue
 				}
 				e.seq++

@@ -29,8 +29,10 @@ func (a entry) less(b entry) bool {
 
 // The list holds the pending events while they are few, sorted, earliest
 // first, in list[lhead:]: taking the earliest moves lhead on. Scheduling
-// inserts in order from the end: a new event is usually among the latest,
-// so it passes few entries. With under toWheelAt events that is cheaper
+// (Engine.Schedule, which does the insertion itself) inserts in order from
+// the end: a new event is usually among the latest, so it passes few
+// entries, and as it has the largest sequence number only times need
+// comparing. With under toWheelAt events that is cheaper
 // than a heap's sift-down, whose comparisons are data-dependent branches.
 // When the list reaches its capacity it slides back to the start of its
 // array (amortized: the array is several times toWheelAt long).
@@ -44,17 +46,18 @@ func (e *Engine) listNext(limit Time) uint32 {
 	for e.lhead < len(e.list) {
 		top := e.list[e.lhead]
 		r := top.slot()
-		if e.nodes[r].pending() && top.at > limit {
+		live := e.nodes[r].pending()
+		if live && top.at > limit {
 			return 0
 		}
 		e.lhead++
 		if e.lhead == len(e.list) {
 			e.list, e.lhead = e.list[:0], 0
 		}
-		if e.nodes[r].pending() {
+		if live {
 			return r
 		}
-		e.free = append(e.free, r)
+		e.release(r)
 	}
 	return 0
 }
@@ -65,7 +68,7 @@ func (e *Engine) listPeek() (Time, bool) {
 		top := e.list[e.lhead]
 		if r := top.slot(); !e.nodes[r].pending() {
 			e.lhead++
-			e.free = append(e.free, r)
+			e.release(r)
 			continue
 		}
 		return top.at, true
@@ -82,26 +85,10 @@ func (e *Engine) compactList() {
 		if r := x.slot(); e.nodes[r].pending() {
 			l = append(l, x)
 		} else {
-			e.free = append(e.free, r)
+			e.release(r)
 		}
 	}
 	e.list, e.lhead = l, 0
-}
-
-// insertList puts x in its place: after every entry that orders before it.
-func (e *Engine) insertList(x entry) {
-	if len(e.list) == cap(e.list) && e.lhead > 0 {
-		n := copy(e.list, e.list[e.lhead:])
-		e.list, e.lhead = e.list[:n], 0
-	}
-	l := append(e.list, x)
-	j := len(l) - 1
-	for j > e.lhead && x.less(l[j-1]) {
-		l[j] = l[j-1]
-		j--
-	}
-	l[j] = x
-	e.list = l
 }
 
 // renumber gives the pending entries fresh, dense sequence numbers in their

@@ -153,7 +153,7 @@ func (e *Engine) next(limit Time) uint32 {
 			if n.pending() {
 				return r
 			}
-			e.free = append(e.free, r)
+			e.release(r)
 			continue
 		}
 		// Level 0 is empty: the earliest event is in the lowest bucket.
@@ -173,7 +173,7 @@ func (e *Engine) next(limit Time) uint32 {
 				e.cur = n.at
 				return r
 			}
-			e.free = append(e.free, r)
+			e.release(r)
 			continue
 		}
 		// Find the first earliest pending event, dropping cancelled ones.
@@ -183,7 +183,7 @@ func (e *Engine) next(limit Time) uint32 {
 			nx := n.next
 			if !n.pending() {
 				e.unlink(l, b, prev, x)
-				e.free = append(e.free, x)
+				e.release(x)
 				x = nx
 				continue
 			}
@@ -229,7 +229,7 @@ func (e *Engine) cascade(l, b int, m Time) uint32 {
 		e.queued--
 		switch {
 		case !n.pending():
-			e.free = append(e.free, x)
+			e.release(x)
 		case run == 0 && n.at == m:
 			run = x
 		default:
@@ -292,7 +292,7 @@ func (e *Engine) compact() {
 				x := r
 				r = n.next
 				if !n.pending() {
-					e.free = append(e.free, x)
+					e.release(x)
 					e.queued--
 					continue
 				}

@@ -9,7 +9,8 @@ import (
 // a bus (every member sends and receives). It owns the FIFO of messages
 // waiting for it, the input buffers at its receiving end(s) and its counters.
 type channel struct {
-	// Hot: read or written for every message.
+	// Hot: read or written for every message, in the first three cache
+	// lines of the struct.
 	q         ring
 	busyUntil sim.Time // end of the current serialization
 	wake      bool     // a Handle event is pending at busyUntil
@@ -18,7 +19,7 @@ type channel struct {
 	stuck     bool     // part of a detected deadlock not yet recovered
 	n         *Network
 	latency   sim.Time
-	occ       [mem.NumClasses]sim.Time // serialize(class bytes), precomputed
+	occ       [mem.NumClasses]sim.Time // serialize(class bytes), precomputed; fixed
 	st        chanStats                // counted for every message: beside the hot fields
 
 	index   int
@@ -78,8 +79,18 @@ func (c *channel) serialize(bytes int) sim.Time {
 // finds the channel free by comparing busyUntil with now.)
 func (c *channel) Handle(uint64) {
 	c.wake = false
-	c.n.kick(c)
-	c.n.drain()
+	n := c.n
+	if len(n.kicks) == 0 && !n.draining && !n.noFast {
+		// The drain of a kick list holding only c, without the list:
+		// try c, then drain what that kicked.
+		n.draining = true
+		c.try()
+		n.draining = false
+		n.drain()
+		return
+	}
+	n.kick(c)
+	n.drain()
 }
 
 // credit reports whether every buffer the message needs has a free slot,
@@ -115,7 +126,13 @@ func (c *channel) try() {
 		return
 	}
 	p := c.q.front()
-	ok, settled := c.credit(p)
+	var ok, settled bool
+	if len(p.bcast) == 0 { // credit's unicast case, inline
+		b := p.nb
+		ok, settled = !b.full(), b.inflight == 0
+	} else {
+		ok, settled = c.credit(p)
+	}
 	if !ok {
 		if !c.blocked {
 			c.blocked, c.blockedAt = true, now
@@ -159,17 +176,32 @@ func (c *channel) start(p *packet, now sim.Time) {
 		c.wake = true
 		n.e.Schedule(c.busyUntil, c, 0)
 	}
-	c.st.count(p, occ, now-p.enq)
+	// c.st.count, by hand.
+	c.st.msgs[p.class]++
+	c.st.queueDelay += now - p.enq
+	if d := c.st.ops.dense; uint64(p.id) < uint64(len(d)) {
+		d[p.id].Msgs++
+		d[p.id].Bytes += uint64(p.bytes)
+	} else {
+		c.st.ops.add(p.id, p.bytes)
+	}
 
 	arrive := now + occ + c.latency
 	if len(p.bcast) == 0 && p.next != p.dst {
 		arrive += n.cfg.RouterLatency
 	}
 	// Release the slot held at this node; its upstream channel may go on.
+	// It is kicked only if trying it could do something: with nothing
+	// queued, or busy with its wake-up pending, try returns at once, and
+	// stays so until the drain that follows reaches it (start runs in that
+	// drain, or just before it with nothing queued in between), so leaving
+	// it off the kick list changes nothing but the list.
 	if held := p.held; held != nil {
 		p.held = nil
 		held.used--
-		n.kick(held.ch)
+		if hc := held.ch; hc.q.n > 0 && (now >= hc.busyUntil || !hc.wake) || n.noFast {
+			n.kick(hc)
+		}
 	}
 	p.ch = c
 	n.e.Schedule(arrive, p, evArrive)

@@ -46,9 +46,15 @@ func (n *Network) kick(c *channel) {
 // drain tries every kicked channel until none is left, in kick order, then
 // runs deadlock detection if something blocked for good.
 func (n *Network) drain() {
-	if n.draining {
+	// Inline: most calls find nothing to do (the idle fast path left
+	// nothing queued).
+	if n.draining || len(n.kicks) == 0 && !n.needDetect {
 		return
 	}
+	n.drainKicks()
+}
+
+func (n *Network) drainKicks() {
 	n.draining = true
 	for i := 0; i < len(n.kicks); i++ {
 		c := n.kicks[i]

@@ -43,6 +43,7 @@ type Network struct {
 	kicks      []*channel
 	draining   bool
 	needDetect bool
+	noFast     bool      // tests: take none of the shortcuts (fastpath_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
 	recv       []mem.Receiver
@@ -269,9 +270,13 @@ func (n *Network) Attach(id mem.NodeID, r mem.Receiver) {
 }
 
 func (n *Network) checkNode(what string, id mem.NodeID) {
-	if id < 0 || int(id) >= n.n {
-		sim.Failf(n.Name(), what, "node %d out of range 0..%d", id, n.n-1)
+	if uint64(id) >= uint64(n.n) { // inline: negative ids wrap around
+		n.badNode(what, id)
 	}
+}
+
+func (n *Network) badNode(what string, id mem.NodeID) {
+	sim.Failf(n.Name(), what, "node %d out of range 0..%d", id, n.n-1)
 }
 
 // NewMsg returns a zeroed message from the pool; the caller owns it.
@@ -290,31 +295,58 @@ func (n *Network) NewMsg() *mem.Msg {
 	return m
 }
 
+// copyMsg returns a copy of m from the pool, owned by the network: NewMsg
+// without zeroing what the copy overwrites.
+func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
+	var mm *mem.Msg
+	if k := len(n.msgs); k > 0 {
+		mm = n.msgs[k-1]
+		n.msgs = n.msgs[:k-1]
+	} else {
+		mm = new(mem.Msg)
+	}
+	*mm = *m
+	if n.owned != nil {
+		delete(n.owned, mm)
+		n.takeChecked(mm)
+	}
+	return mm
+}
+
 // Free returns a message its owner is done with to the pool. Any message the
 // caller owns may be freed, pooled or not.
 func (n *Network) Free(m *mem.Msg) {
 	if n.owned != nil {
-		switch n.owned[m] {
-		case ownInNetwork:
-			sim.Failf(n.Name(), "free", "free of a message in flight: %v", m)
-		case ownFree:
-			sim.Failf(n.Name(), "free", "double free: %v", m)
-		}
-		n.owned[m] = ownFree
+		n.freeChecked(m)
 	}
 	n.msgs = append(n.msgs, m)
 }
 
+func (n *Network) freeChecked(m *mem.Msg) {
+	switch n.owned[m] {
+	case ownInNetwork:
+		sim.Failf(n.Name(), "free", "free of a message in flight: %v", m)
+	case ownFree:
+		sim.Failf(n.Name(), "free", "double free: %v", m)
+	}
+	n.owned[m] = ownFree
+}
+
+// take checks and records that the network owns m (CheckOwnership only).
 func (n *Network) take(m *mem.Msg) {
 	if n.owned != nil {
-		switch n.owned[m] {
-		case ownInNetwork:
-			sim.Failf(n.Name(), "send", "message sent twice or while in flight: %v", m)
-		case ownFree:
-			sim.Failf(n.Name(), "send", "send of a freed message: %v", m)
-		}
-		n.owned[m] = ownInNetwork
+		n.takeChecked(m)
 	}
+}
+
+func (n *Network) takeChecked(m *mem.Msg) {
+	switch n.owned[m] {
+	case ownInNetwork:
+		sim.Failf(n.Name(), "send", "message sent twice or while in flight: %v", m)
+	case ownFree:
+		sim.Failf(n.Name(), "send", "send of a freed message: %v", m)
+	}
+	n.owned[m] = ownInNetwork
 }
 
 func (n *Network) newPacket(m *mem.Msg) *packet {
@@ -326,13 +358,17 @@ func (n *Network) newPacket(m *mem.Msg) *packet {
 		p = &packet{n: n}
 	}
 	if m.Class >= mem.NumClasses {
-		sim.Failf(n.Name(), "send", "message of unknown class: %v", m)
+		n.badClass(m)
 	}
 	n.seq++
 	p.m, p.src, p.dst = m, m.Src, m.Dst
 	p.class, p.bytes, p.id = m.Class, m.Bytes(), m.ID
 	p.sent, p.seq = n.e.Now(), n.seq
 	return p
+}
+
+func (n *Network) badClass(m *mem.Msg) {
+	sim.Failf(n.Name(), "send", "message of unknown class: %v", m)
 }
 
 // Send queues m at node m.Src for delivery to m.Dst. A message to its own
@@ -361,7 +397,7 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	c := h.c
 	p.next, p.nb = h.next, h.b
 	now := n.e.Now()
-	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() {
+	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() && !n.noFast {
 		p.ch, p.enq = c, now
 		c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
 		c.start(p, now)
@@ -425,9 +461,7 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		if first {
 			first = false
 		} else {
-			mm = n.NewMsg()
-			*mm = *m
-			n.take(mm)
+			mm = n.copyMsg(m)
 		}
 		mm.Dst = d
 		return mm
@@ -466,8 +500,33 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 // deliver hands a unicast or local message to its receiver and recycles its
 // packet.
 func (n *Network) deliver(p *packet) {
-	n.handOver(p.m, p.sent)
-	n.release(p)
+	// handOver and release by hand: this is every message's last step.
+	m := p.m
+	r := n.recv[m.Dst]
+	if r == nil {
+		n.noReceiver(m)
+	}
+	lat := n.e.Now() - p.sent
+	n.st.delivered++
+	n.st.latency += lat
+	if lat > n.st.maxLatency {
+		n.st.maxLatency = lat
+	}
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
+	r.Receive(m)
+	if p == n.retrying {
+		n.retrying = nil
+		n.startRetry()
+	}
+	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
+	p.bcast = p.bcast[:0]
+	n.packets = append(n.packets, p)
+}
+
+func (n *Network) noReceiver(m *mem.Msg) {
+	sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
 }
 
 // deliverBroadcast ends a bus transaction: every destination gets its own
@@ -485,9 +544,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 	for i, d := range p.bcast {
 		mm := p.m
 		if i > 0 {
-			mm = n.NewMsg()
-			*mm = *p.m
-			n.take(mm)
+			mm = n.copyMsg(p.m)
 		}
 		mm.Dst = d
 		copies = append(copies, mm)
@@ -504,7 +561,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r := n.recv[m.Dst]
 	if r == nil {
-		sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
+		n.noReceiver(m)
 	}
 	lat := n.e.Now() - sent
 	n.st.delivered++
@@ -518,7 +575,7 @@ func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r.Receive(m)
 }
 
-// release recycles a delivered packet.
+// release recycles a delivered packet (deliver does the same by hand).
 func (n *Network) release(p *packet) {
 	if p == n.retrying {
 		n.retrying = nil
