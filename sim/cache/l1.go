@@ -206,8 +206,9 @@ func (l *L1) Hit(a *mem.Access) (uint64, sim.Time, bool) {
 		return 0, 0, false
 	}
 	line := a.Addr.Line()
-	fs := l.arr.set(line)
-	for i := range fs {
+	fs, ws := l.arr.frames, l.arr.ws
+	i := l.arr.first(line)
+	for end := i + l.arr.ways*ws; i < end; i += ws {
 		f := &fs[i]
 		if f.tag != line {
 			continue
