@@ -87,7 +87,7 @@ func (c *cluster) lookup(r *req) {
 	}
 	if f := c.find(r.line); f != nil {
 		row := c.s.tabs.copy.lookup(f.st, ev)
-		if row != nil && len(row.acts) > 0 && row.acts[0] == caHit && !(c.pkg.hold > 0 && c.pkg.l2HitHeld(r, cls == 1)) {
+		if row != nil && row.n > 0 && row.act[0] == caHit && !(c.pkg.hold > 0 && c.pkg.l2HitHeld(r, cls == 1)) {
 			f.st = row.next
 			c.arr.touch(f)
 			c.fillL1(l1, f, r)

@@ -185,7 +185,7 @@ func (h *home) handle(hl *hline, m *mem.Msg) {
 			ctx.shared = hl.owner >= 0 || hl.sharers&^bit(hl.req) != 0
 		}
 	}
-	for _, a := range row.acts {
+	for _, a := range row.acts() {
 		h.act(&ctx, a)
 	}
 	hl.st = row.next

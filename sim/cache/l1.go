@@ -330,7 +330,7 @@ func (l *L1) step(f *frame, ev uint8, l2 *frame) {
 	if r == nil {
 		sim.Failf(l.name, l1StateNames[f.st], "line %v: no transition for event %s", f.tag, l1EventNames[ev])
 	}
-	for _, a := range r.acts {
+	for _, a := range r.acts() {
 		if a == l1aWriteback {
 			if l2 == nil || l2.tag != f.tag {
 				sim.Failf(l.name, l1StateNames[f.st], "line %v: dirty L1 line has no L2 frame (inclusion broken)", f.tag)
