@@ -174,10 +174,16 @@ type frefs struct {
 // L3.
 func (p *pkg) frames(line mem.LineAddr, out *frefs) {
 	out.n = 0
-	w := p.index.lookup(line)
-	if w == nil {
-		return
+	if w := p.index.lookup(line); w != nil {
+		p.framesOf(w, out)
 	}
+}
+
+// framesOf is frames for the line whose index row is w. Callers on hot
+// paths look the row up first and declare their frefs (zeroing it) only
+// when the line is on chip, which most probed lines are not.
+func (p *pkg) framesOf(w []int32, out *frefs) {
+	out.n = 0
 	for k, c := range p.clusters {
 		if i := w[k]; i != 0 {
 			out.fs[out.n] = fref{c, &c.arr.frames[i-1]}
@@ -209,8 +215,12 @@ func (p *pkg) findL3(line mem.LineAddr) *frame {
 // sync merges dirty L1 data into the L2s and returns the line's stable
 // package state (which must not be busy) and whether a copy is dirty.
 func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
+	w := p.index.lookup(line)
+	if w == nil {
+		return pI, false
+	}
 	var fs frefs
-	p.frames(line, &fs)
+	p.framesOf(w, &fs)
 	st, dirty := pI, false
 	for i := 0; i < fs.n; i++ {
 		r := fs.fs[i]
@@ -229,8 +239,12 @@ func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
 
 // setP records a stable package state in every on-chip copy.
 func (p *pkg) setP(line mem.LineAddr, st uint8) {
+	w := p.index.lookup(line)
+	if w == nil {
+		return
+	}
 	var fs frefs
-	p.frames(line, &fs)
+	p.framesOf(w, &fs)
 	for i := 0; i < fs.n; i++ {
 		fs.fs[i].f.pst = st
 	}
@@ -350,7 +364,7 @@ func (p *pkg) fire(ctx *pctx, st, ev uint8) uint8 {
 	row.hits++
 	ctx.ev = ev
 	ctx.free, ctx.wake = false, false
-	for _, a := range row.acts {
+	for _, a := range row.acts() {
 		p.act(ctx, st, a)
 	}
 	next := row.next
@@ -417,6 +431,9 @@ func (p *pkg) rerun(r *req, remote bool) {
 }
 
 func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
+	if checkInvariants && p.txn(line) != nil {
+		sim.Failf(p.name, pStateNames[p.txn(line).st], "line %v: a second transaction", line)
+	}
 	var t *ptxn
 	if n := len(p.txnFree); n > 0 {
 		t = p.txnFree[n-1]
@@ -507,7 +524,7 @@ func (p *pkg) request(r *req) {
 			ev = peHeld
 		}
 	}
-	if row := p.tab.lookup(st, ev); row != nil && len(row.acts) > 0 && row.acts[0] == paAlloc && p.mshrU >= p.mshrN {
+	if row := p.tab.lookup(st, ev); row != nil && row.n > 0 && row.act[0] == paAlloc && p.mshrU >= p.mshrN {
 		p.mshrQ.push(r)
 		return
 	}
@@ -578,7 +595,10 @@ func (p *pkg) response(m *mem.Msg) {
 	ctx := pctx{line: line, m: m, id: m.ID, t: t}
 	id := t.txn
 	p.fire(&ctx, t.st, ev)
-	if p.txn(line) == t && t.txn == id {
+	// Still the same transaction? A freed one has txn 0, a reused one a
+	// new number, and a line has one transaction at a time (newTxn), so
+	// the number alone says it; no second scan of the live list.
+	if t.txn == id {
 		p.maybeComplete(&ctx)
 	}
 }
@@ -745,24 +765,28 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		if a == paShareAllS {
 			ev = ceShareS
 		}
-		var fs frefs
-		p.frames(line, &fs)
-		for i := 0; i < fs.n; i++ {
-			r := fs.fs[i]
-			if r.c != nil {
-				r.c.share(r.f, ev)
-			} else {
-				p.stepL3(r.f, ev, "probe")
+		if w := p.index.lookup(line); w != nil {
+			var fs frefs
+			p.framesOf(w, &fs)
+			for i := 0; i < fs.n; i++ {
+				r := fs.fs[i]
+				if r.c != nil {
+					r.c.share(r.f, ev)
+				} else {
+					p.stepL3(r.f, ev, "probe")
+				}
 			}
 		}
 		if t != nil && ev == ceShareS {
 			t.vicDirty = false
 		}
 	case paInvAll:
-		var fs frefs
-		p.frames(line, &fs)
-		for i := 0; i < fs.n; i++ {
-			p.dropRef(fs.fs[i], ceInv)
+		if w := p.index.lookup(line); w != nil {
+			var fs frefs
+			p.framesOf(w, &fs)
+			for i := 0; i < fs.n; i++ {
+				p.dropRef(fs.fs[i], ceInv)
+			}
 		}
 		if t != nil {
 			t.hasVic, t.vicDirty = false, false
@@ -826,14 +850,16 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 // capture takes the freshest data of the line: a dirty copy, else any
 // copy, else the transaction's victim buffer.
 func (p *pkg) capture(ctx *pctx) {
-	var fs frefs
-	p.frames(ctx.line, &fs)
 	ctx.have, ctx.dirty = false, false
-	for i := 0; i < fs.n; i++ {
-		f := fs.fs[i].f
-		d := f.st == cO || f.st == cM
-		if !ctx.have || d {
-			ctx.data, ctx.have, ctx.dirty = f.data, true, d
+	if w := p.index.lookup(ctx.line); w != nil {
+		var fs frefs
+		p.framesOf(w, &fs)
+		for i := 0; i < fs.n; i++ {
+			f := fs.fs[i].f
+			d := f.st == cO || f.st == cM
+			if !ctx.have || d {
+				ctx.data, ctx.have, ctx.dirty = f.data, true, d
+			}
 		}
 	}
 	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {
