@@ -59,8 +59,22 @@ type nodeUnit struct {
 	home *home
 }
 
-// Receive delivers a message to this node's package or home controller.
-func (n *nodeUnit) Receive(m *mem.Msg) { n.s.Receive(m) }
+// Receive delivers a message to this node's package or home controller
+// (anything odd goes through System.Receive, which names the problem).
+func (n *nodeUnit) Receive(m *mem.Msg) {
+	if m.Dst == n.id {
+		if toHome(m.Kind) {
+			if n.home != nil {
+				n.home.receive(m)
+				return
+			}
+		} else if n.pkg != nil {
+			n.pkg.receive(m)
+			return
+		}
+	}
+	n.s.Receive(m)
+}
 
 // New builds the caches and controllers described by cfg over physical
 // memory m, whose lines are homed as homes says. Wire it to a network with
