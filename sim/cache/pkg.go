@@ -32,75 +32,78 @@ func (c *copyRec) dirty() bool { return c.st == cO || c.st == cM }
 // home, or a victim buffer for a writeback. Its state is the line's
 // package state while it lives.
 type ptxn struct {
-	line    mem.LineAddr
-	st      uint8
-	txn     uint64
-	id      mem.OpID
-	kind    mem.Kind
-	cl      *cluster // where the data is installed
-	demand  bool     // holds a package MSHR
-	slot    int      // index in pkg.live
-	waiters reqQueue
-	started sim.Time
-
-	homeSeen   bool
+	// Control, in the first 64 bytes: what every response reads.
+	line       mem.LineAddr
+	txn        uint64
+	cl         *cluster // where the data is installed
 	expect     int
 	got        int
+	slot       int // index in pkg.live
+	id         mem.OpID
+	st         uint8
+	kind       mem.Kind
+	demand     bool // holds a package MSHR
+	homeSeen   bool
 	homeShared bool
 	shared     bool // some probe response kept a copy
 	dirtyRecv  bool // a probe response carried dirty data
+	hasData    bool // response data
+	def        bool // definitive (from a cache, or MemX)
+	hasVic     bool // victim data: the package's own copy, held here when no cache has it
+	vicDirty   bool
 
-	// Response data.
-	hasData bool
-	def     bool // definitive (from a cache, or MemX)
+	waiters reqQueue
+	started sim.Time
 	data    mem.Data
-	// Victim data: the package's own copy, held here when no cache has it.
-	hasVic   bool
-	vicDirty bool
-	vic      mem.Data
+	vic     mem.Data
+	_       [40]byte // to 256 bytes, a size the allocator aligns to host lines
 }
 
 // pkg is a package's on-chip controller (AMD: the SRQ and crossbar). It
 // keeps its clusters and L3 coherent and is the node's agent in the
 // inter-node protocol.
 type pkg struct {
-	s        *System
-	node     mem.NodeID
-	cfg      *Package
-	clusters []*cluster
-	l3       *array
-	l3lat    sim.Time
-	tab      *table
-	live     []*ptxn        // transactions in flight (few: a linear scan beats a map)
-	lines    []mem.LineAddr // lines[i] == live[i].line: the scan reads one dense slice
-	txnFree  []*ptxn
-	mshrN    int
-	mshrU    int
-	mshrQ    reqQueue
-	arrive   pkgArrive
-	reqOut   delayLine
-	respOut  delayLine
-	index    lineIndex // where the L2s and L3 hold each line (index.go)
-	stats    PackageStats
-	name     string
-	l3name   string
-	mesi     bool
-	dir      bool
-	retrying bool
+	// The fields every probe, response and request reads come first, side
+	// by side (a few host cache lines, not one per field).
+	s         *System
+	tab       *table
+	lines     []mem.LineAddr // lines[i] == live[i].line: the scan reads one dense slice
+	live      []*ptxn        // transactions in flight (few: a linear scan beats a map)
+	index     lineIndex      // where the L2s and L3 hold each line (index.go)
+	clusters  []*cluster
+	node      mem.NodeID
+	hold      sim.Time   // Package.FillHold in effect; 0: no holds
+	holdEnd   sim.Time   // the latest end of a hold in holds
+	probeOcc  sim.Time   // Package.ProbeOccupancy
+	probeFree sim.Time   // the probe engine is busy until then
+	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
+	probeHead int
+	respOut   delayLine
+	reqOut    delayLine
+	stats     PackageStats
+	mesi      bool
+	dir       bool
+	retrying  bool
+
+	cfg     *Package
+	l3      *array
+	l3lat   sim.Time
+	txnFree []*ptxn
+	mshrN   int
+	mshrU   int
+	mshrQ   reqQueue
+	arrive  pkgArrive
+	name    string
+	l3name  string
 
 	// Fill hold (hold.go).
-	hold     sim.Time // Package.FillHold in effect; 0: no holds
 	holds    []hold
-	holdEnd  sim.Time    // the latest end of a hold in holds
 	waits    []*holdWait // by index; live ones have deferred work
 	nwait    int         // live waits
 	spare    []holdItem
 	holdWake holdWake
 
 	// Probe engine (probeengine.go).
-	probeFree sim.Time   // the engine is busy until then
-	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
-	probeHead int
 	probeWake probeWake
 }
 
@@ -137,6 +140,7 @@ func newPkg(s *System, cfg *Package) *pkg {
 	p.hold = cfg.fillHold()
 	p.holdWake.p = p
 	p.probeWake.p = p
+	p.probeOcc = cfg.ProbeOccupancy
 	p.l3name = p.name + ".L3"
 	p.reqOut = delayLine{s: s, name: p.name + ".reqOut", d: cfg.RequestOut}
 	p.respOut = delayLine{s: s, name: p.name + ".respOut", d: cfg.ProbeResponse}

@@ -252,10 +252,10 @@ func (s *System) sendMany(m *mem.Msg, dsts []mem.NodeID) {
 // per line keeps it a FIFO: one event per message, no allocation.
 type delayLine struct {
 	s    *System
-	name string
-	d    sim.Time
 	q    []dlEntry
 	head int
+	d    sim.Time
+	name string
 }
 
 type dlEntry struct {

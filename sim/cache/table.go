@@ -8,12 +8,14 @@ import (
 // keep as a row's next state means "stay in the current state".
 const keep = 0xff
 
-// maxActs bounds the actions of one row.
-const maxActs = 13
+// maxActs bounds the actions of one row (the longest rows have 5; a longer
+// one panics at start-up, asking for a larger bound).
+const maxActs = 5
 
 // row is one transition: the actions to run, in order, and the next state.
-// The actions sit in the row (no slice to chase) and a row is 24 bytes:
-// the controllers look one up for every message and request.
+// The actions sit in the row (no slice to chase) and a row is 16 bytes:
+// the controllers look one up for every message and request, and a whole
+// package table fits in about 5 KiB.
 type row struct {
 	set  bool
 	next uint8
@@ -59,7 +61,7 @@ func (t *table) add(s, e, next uint8, acts ...uint8) {
 		next = s
 	}
 	if len(acts) > maxActs {
-		panic(fmt.Sprintf("cache: table %s: row (%s, %s) has %d actions, more than %d", t.name, t.states[s], t.events[e], len(acts), maxActs))
+		panic(fmt.Sprintf("cache: table %s: row (%s, %s) has %d actions, more than maxActs (%d): raise it", t.name, t.states[s], t.events[e], len(acts), maxActs))
 	}
 	*r = row{set: true, next: next, n: uint8(len(acts))}
 	copy(r.act[:], acts)
