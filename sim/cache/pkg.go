@@ -78,6 +78,8 @@ type pkg struct {
 	probeFree sim.Time   // the probe engine is busy until then
 	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
 	probeHead int
+	probeWake probeWake // probeengine.go
+	arrive    pkgArrive
 	respOut   delayLine
 	reqOut    delayLine
 	stats     PackageStats
@@ -92,7 +94,6 @@ type pkg struct {
 	mshrN   int
 	mshrU   int
 	mshrQ   reqQueue
-	arrive  pkgArrive
 	name    string
 	l3name  string
 
@@ -102,9 +103,6 @@ type pkg struct {
 	nwait    int         // live waits
 	spare    []holdItem
 	holdWake holdWake
-
-	// Probe engine (probeengine.go).
-	probeWake probeWake
 }
 
 // txn returns the transaction in flight on line, or nil.
