@@ -14,9 +14,13 @@ func TestTxnLayout(t *testing.T) {
 	}
 }
 
-// TestRowLayout: a protocol table row is 16 bytes (see row).
+// TestRowLayout: a protocol table row is 8 bytes (see row).
 func TestRowLayout(t *testing.T) {
-	if s := unsafe.Sizeof(row{}); s != 16 {
-		t.Errorf("row is %d bytes, want 16", s)
+	if s := unsafe.Sizeof(row{}); s != 8 {
+		t.Errorf("row is %d bytes, want 8", s)
 	}
 }
+
+// The package's tests count table coverage (tester_test.go reports the
+// rows no test ran).
+func init() { countRows = true }

@@ -363,7 +363,7 @@ func (p *pkg) fire(ctx *pctx, st, ev uint8) uint8 {
 	if row == nil {
 		p.fail(ctx.line, st, "no transition for event %s%s", pEventNames[ev], p.ctxString(ctx))
 	}
-	row.hits++
+	p.tab.ran(st, ev)
 	ctx.ev = ev
 	ctx.free, ctx.wake = false, false
 	for _, a := range row.acts() {

@@ -13,16 +13,20 @@ const keep = 0xff
 const maxActs = 5
 
 // row is one transition: the actions to run, in order, and the next state.
-// The actions sit in the row (no slice to chase) and a row is 16 bytes:
-// the controllers look one up for every message and request, and a whole
-// package table fits in about 5 KiB.
+// The actions sit in the row (no slice to chase) and a row is 8 bytes: the
+// controllers look one up for every message and request, and a whole
+// package table fits in under 3 KiB.
 type row struct {
 	set  bool
 	next uint8
 	n    uint8 // actions in act
 	act  [maxActs]uint8
-	hits uint64 // times the row ran (coverage)
 }
+
+// countRows turns on the tables' coverage counters (table.hits). The
+// package's tests set it; the simulator has no use for them and does not
+// pay for the stores.
+var countRows = false
 
 // acts returns the row's actions, in order.
 func (r *row) acts() []uint8 { return r.act[:r.n] }
@@ -35,14 +39,16 @@ type table struct {
 	states  []string
 	events  []string
 	actions []string
-	flat    []row   // row (s, e) is flat[s*nev+e]
-	rows    [][]row // rows[s][e]: views of flat, for building and printing
+	flat    []row    // row (s, e) is flat[s*nev+e]
+	rows    [][]row  // rows[s][e]: views of flat, for building and printing
+	hits    []uint64 // times each row ran, as flat (when countRows)
 	nev     int
 }
 
 func newTable(name string, states, events, actions []string) *table {
 	t := &table{name: name, states: states, events: events, actions: actions, nev: len(events)}
 	t.flat = make([]row, len(states)*len(events))
+	t.hits = make([]uint64, len(t.flat))
 	t.rows = make([][]row, len(states))
 	for i := range t.rows {
 		t.rows[i] = t.flat[i*t.nev : (i+1)*t.nev : (i+1)*t.nev]
@@ -83,6 +89,13 @@ func (t *table) lookup(s, e uint8) *row {
 	return r
 }
 
+// ran counts a run of row (s, e) when coverage is on.
+func (t *table) ran(s, e uint8) {
+	if countRows {
+		t.hits[int(s)*t.nev+int(e)]++
+	}
+}
+
 // String prints every listed row, one per line, in state then event order:
 // the golden form of the table.
 func (t *table) String() string {
@@ -110,7 +123,7 @@ func (t *table) unexercised() []string {
 	var out []string
 	for s := range t.rows {
 		for e := range t.rows[s] {
-			if r := &t.rows[s][e]; r.set && r.hits == 0 {
+			if r := &t.rows[s][e]; r.set && t.hits[s*t.nev+e] == 0 {
 				out = append(out, fmt.Sprintf("%s: %s %s", t.name, t.states[s], t.events[e]))
 			}
 		}
@@ -120,9 +133,7 @@ func (t *table) unexercised() []string {
 
 // addHits adds u's row counters into t (same shape).
 func (t *table) addHits(u *table) {
-	for s := range t.rows {
-		for e := range t.rows[s] {
-			t.rows[s][e].hits += u.rows[s][e].hits
-		}
+	for i := range t.hits {
+		t.hits[i] += u.hits[i]
 	}
 }
