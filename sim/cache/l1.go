@@ -115,21 +115,24 @@ type L1Stats struct {
 
 // L1 is a core's private L1 data cache and its mem.Port.
 type L1 struct {
-	s       *System
-	core    int
-	cl      *cluster
+	// What Hit reads, first: the array, the hit table (a copy of the
+	// system's, no pointer to chase), the latency, the hit counter.
 	arr     array
+	hitNext [2][numL1States]uint8
 	lat     sim.Time
-	hitNext *[2][numL1States]uint8
-	mshr    []req
-	free    []int
-	pend    struct {
+	stats   L1Stats
+
+	s    *System
+	core int
+	cl   *cluster
+	mshr []req
+	free []int
+	pend struct {
 		ok   bool
 		a    mem.Access
 		done mem.Completion
 	}
 	pfq     []mem.Completion // prefetch completions due now
-	stats   L1Stats
 	name    string
 	lastSrc Source
 
@@ -150,7 +153,7 @@ func newL1(s *System, core int, cl *cluster, lv Level) *L1 {
 	if n <= 0 {
 		n = 1
 	}
-	l := &L1{s: s, core: core, cl: cl, arr: newArray(lv), lat: lv.Latency, hitNext: &s.tabs.hitNext,
+	l := &L1{s: s, core: core, cl: cl, arr: newArray(lv), lat: lv.Latency, hitNext: s.tabs.hitNext,
 		mshr: make([]req, n), name: fmt.Sprintf("core%d.L1", core)}
 	for i := n - 1; i >= 0; i-- {
 		r := &l.mshr[i]
