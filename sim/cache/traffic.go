@@ -72,8 +72,9 @@ func (c *TrafficRequester) run() {
 		c.Port.Issue(&c.a, c)
 		return
 	}
-	// A hit schedules nothing, so the next event stays put while we hit.
-	next := e.NextTime()
+	// A hit schedules nothing, so the next event stays put while we hit:
+	// it is asked for once, at the first hit (asking costs a queue peek).
+	next, known := sim.Time(0), false
 	for n.Left > 0 {
 		n.Left--
 		n.Ops++
@@ -81,6 +82,9 @@ func (c *TrafficRequester) run() {
 		if _, lat, ok := c.Port.Hit(&c.a); ok {
 			n.Hits++
 			t += lat
+			if !known {
+				next, known = e.NextTime(), true
+			}
 			if t > next {
 				e.Schedule(t, c, 0)
 				return
