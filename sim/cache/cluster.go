@@ -88,7 +88,7 @@ func (c *cluster) lookup(r *req) {
 	}
 	if f := c.find(r.line); f != nil {
 		row := c.s.tabs.copy.lookup(f.st, ev)
-		if row != nil && len(row.acts) > 0 && row.acts[0] == caHit && !(c.pkg.hold > 0 && c.pkg.l2HitHeld(r, cls == 1)) {
+		if row != nil && row.n > 0 && row.act[0] == caHit && !(c.pkg.hold > 0 && c.pkg.l2HitHeld(r, cls == 1)) {
 			f.st = row.next
 			c.arr.touch(f)
 			var d sim.Time
@@ -145,11 +145,18 @@ func (c *cluster) pull(line mem.LineAddr, f2 *frame) {
 
 // share makes the cluster's copy shareable: L1s drop to S, the L2 copy
 // takes ev (ceShare or ceShareS).
+//
+// The dirty data is pulled in the same pass (pull, then share, per L1): an
+// L1 in M is the only L1 of its cluster with the line, so this is the
+// order of a pull of every L1 followed by a share of every L1, with one
+// tag lookup per L1 instead of two.
 func (c *cluster) share(f2 *frame, ev uint8) {
 	line := f2.tag
-	c.pull(line, f2)
 	for _, l := range c.l1s {
 		if g := l.arr.lookup(line); g != nil {
+			if g.st == l1M {
+				l.step(g, l1Clean, f2)
+			}
 			l.step(g, l1Share, f2)
 		}
 	}
@@ -158,11 +165,14 @@ func (c *cluster) share(f2 *frame, ev uint8) {
 
 // drop removes the cluster's copy (L1s and L2) and returns its data and
 // copy state. ev is ceInv or ceEvict.
+// (Pull and invalidate in one pass, as in share.)
 func (c *cluster) drop(f2 *frame, ev uint8) (mem.Data, uint8) {
 	line := f2.tag
-	c.pull(line, f2)
 	for _, l := range c.l1s {
 		if g := l.arr.lookup(line); g != nil {
+			if g.st == l1M {
+				l.step(g, l1Clean, f2)
+			}
 			l.step(g, l1Inv, f2)
 		}
 	}

@@ -140,7 +140,7 @@ func (p *pkg) takes(st, ev uint8) bool {
 	if row == nil {
 		return false
 	}
-	for _, a := range row.acts {
+	for _, a := range row.acts() {
 		switch a {
 		case paGrantRead, paGrantWrite, paFlushLocal, paShareAll, paShareAllS, paInvAll:
 			return true

@@ -304,7 +304,7 @@ func TestFillHoldWaitOutlivesState(t *testing.T) {
 				t.Fatalf("reads %v %d, %v %d; want 6 and 6", r1.done, r1.res, r2.done, r2.res)
 			}
 			if !c.l3 {
-				if row := s.tabs.pkg.lookup(pMI, peHeld); row == nil || row.hits == 0 {
+				if tb := s.tabs.pkg; tb.lookup(pMI, peHeld) == nil || tb.hits[int(pMI)*tb.nev+int(peHeld)] == 0 {
 					t.Errorf("the second read did not wait behind the first in MI")
 				}
 			}

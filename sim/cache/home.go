@@ -171,7 +171,7 @@ func (h *home) handle(hl *hline, m *mem.Msg) {
 	if row == nil {
 		sim.Failf(h.name, hStateNames[st], "line %v: no transition for event %s (message %v, owner %d, sharers %#x)", hl.line, hEventNames[ev], m, hl.owner, hl.sharers)
 	}
-	row.hits++
+	h.tab.ran(st, ev)
 	ctx := hctx{hl: hl, m: m}
 	if st != hBusy && st != hBusyWB && st != hBS && st != hBM && (isRequest(m.Kind) || isPut(m.Kind)) {
 		// The line is idle: this message starts a transaction.
@@ -185,7 +185,7 @@ func (h *home) handle(hl *hline, m *mem.Msg) {
 			ctx.shared = hl.owner >= 0 || hl.sharers&^bit(hl.req) != 0
 		}
 	}
-	for _, a := range row.acts {
+	for _, a := range row.acts() {
 		h.act(&ctx, a)
 	}
 	hl.st = row.next

@@ -115,21 +115,24 @@ type L1Stats struct {
 
 // L1 is a core's private L1 data cache and its mem.Port.
 type L1 struct {
-	s       *System
-	core    int
-	cl      *cluster
+	// What Hit reads, first: the array, the hit table (a copy of the
+	// system's, no pointer to chase), the latency, the hit counter.
 	arr     array
+	hitNext [2][numL1States]uint8
 	lat     sim.Time
-	hitNext *[2][numL1States]uint8
-	mshr    []req
-	free    []int
-	pend    struct {
+	stats   L1Stats
+
+	s    *System
+	core int
+	cl   *cluster
+	mshr []req
+	free []int
+	pend struct {
 		ok   bool
 		a    mem.Access
 		done mem.Completion
 	}
 	pfq     []mem.Completion // prefetch completions due now
-	stats   L1Stats
 	name    string
 	lastSrc Source
 
@@ -150,7 +153,7 @@ func newL1(s *System, core int, cl *cluster, lv Level) *L1 {
 	if n <= 0 {
 		n = 1
 	}
-	l := &L1{s: s, core: core, cl: cl, arr: newArray(lv), lat: lv.Latency, hitNext: &s.tabs.hitNext,
+	l := &L1{s: s, core: core, cl: cl, arr: newArray(lv), lat: lv.Latency, hitNext: s.tabs.hitNext,
 		mshr: make([]req, n), name: fmt.Sprintf("core%d.L1", core)}
 	for i := n - 1; i >= 0; i-- {
 		r := &l.mshr[i]
@@ -206,8 +209,9 @@ func (l *L1) Hit(a *mem.Access) (uint64, sim.Time, bool) {
 		return 0, 0, false
 	}
 	line := a.Addr.Line()
-	fs := l.arr.set(line)
-	for i := range fs {
+	fs, ws := l.arr.frames, l.arr.ws
+	i := l.arr.first(line)
+	for end := i + l.arr.ways*ws; i < end; i += ws {
 		f := &fs[i]
 		if f.tag != line {
 			continue
@@ -329,7 +333,7 @@ func (l *L1) step(f *frame, ev uint8, l2 *frame) {
 	if r == nil {
 		sim.Failf(l.name, l1StateNames[f.st], "line %v: no transition for event %s", f.tag, l1EventNames[ev])
 	}
-	for _, a := range r.acts {
+	for _, a := range r.acts() {
 		if a == l1aWriteback {
 			if l2 == nil || l2.tag != f.tag {
 				sim.Failf(l.name, l1StateNames[f.st], "line %v: dirty L1 line has no L2 frame (inclusion broken)", f.tag)

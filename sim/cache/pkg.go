@@ -32,76 +32,77 @@ func (c *copyRec) dirty() bool { return c.st == cO || c.st == cM }
 // home, or a victim buffer for a writeback. Its state is the line's
 // package state while it lives.
 type ptxn struct {
-	line    mem.LineAddr
-	st      uint8
-	txn     uint64
-	id      mem.OpID
-	kind    mem.Kind
-	cl      *cluster // where the data is installed
-	demand  bool     // holds a package MSHR
-	slot    int      // index in pkg.live
-	waiters reqQueue
-	started sim.Time
-
-	homeSeen   bool
+	// Control, in the first 64 bytes: what every response reads.
+	line       mem.LineAddr
+	txn        uint64
+	cl         *cluster // where the data is installed
 	expect     int
 	got        int
+	slot       int // index in pkg.live
+	id         mem.OpID
+	st         uint8
+	kind       mem.Kind
+	demand     bool // holds a package MSHR
+	homeSeen   bool
 	homeShared bool
 	shared     bool // some probe response kept a copy
 	dirtyRecv  bool // a probe response carried dirty data
+	hasData    bool // response data
+	def        bool // definitive (from a cache, or MemX)
+	hasVic     bool // victim data: the package's own copy, held here when no cache has it
+	vicDirty   bool
 
-	// Response data.
-	hasData bool
-	def     bool // definitive (from a cache, or MemX)
+	waiters reqQueue
+	started sim.Time
 	data    mem.Data
-	// Victim data: the package's own copy, held here when no cache has it.
-	hasVic   bool
-	vicDirty bool
-	vic      mem.Data
+	vic     mem.Data
+	_       [40]byte // to 256 bytes, a size the allocator aligns to host lines
 }
 
 // pkg is a package's on-chip controller (AMD: the SRQ and crossbar). It
 // keeps its clusters and L3 coherent and is the node's agent in the
 // inter-node protocol.
 type pkg struct {
-	s        *System
-	node     mem.NodeID
-	cfg      *Package
-	clusters []*cluster
-	l3       *array
-	l3lat    sim.Time
-	tab      *table
-	live     []*ptxn        // transactions in flight (few: a linear scan beats a map)
-	lines    []mem.LineAddr // lines[i] == live[i].line: the scan reads one dense slice
-	txnFree  []*ptxn
-	mshrN    int
-	mshrU    int
-	mshrQ    reqQueue
-	arrive   pkgArrive
-	reqOut   delayLine
-	respOut  delayLine
-	index    lineIndex // where the L2s and L3 hold each line (index.go)
-	stats    PackageStats
-	name     string
-	l3name   string
-	mesi     bool
-	dir      bool
-	retrying bool
+	// The fields every probe, response and request reads come first, side
+	// by side (a few host cache lines, not one per field).
+	s         *System
+	tab       *table
+	lines     []mem.LineAddr // lines[i] == live[i].line: the scan reads one dense slice
+	live      []*ptxn        // transactions in flight (few: a linear scan beats a map)
+	index     lineIndex      // where the L2s and L3 hold each line (index.go)
+	clusters  []*cluster
+	node      mem.NodeID
+	hold      sim.Time   // Package.FillHold in effect; 0: no holds
+	holdEnd   sim.Time   // the latest end of a hold in holds
+	probeOcc  sim.Time   // Package.ProbeOccupancy
+	probeFree sim.Time   // the probe engine is busy until then
+	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
+	probeHead int
+	probeWake probeWake // probeengine.go
+	arrive    pkgArrive
+	respOut   delayLine
+	reqOut    delayLine
+	stats     PackageStats
+	mesi      bool
+	dir       bool
+	retrying  bool
+
+	cfg     *Package
+	l3      *array
+	l3lat   sim.Time
+	txnFree []*ptxn
+	mshrN   int
+	mshrU   int
+	mshrQ   reqQueue
+	name    string
+	l3name  string
 
 	// Fill hold (hold.go).
-	hold     sim.Time // Package.FillHold in effect; 0: no holds
 	holds    []hold
-	holdEnd  sim.Time    // the latest end of a hold in holds
 	waits    []*holdWait // by index; live ones have deferred work
 	nwait    int         // live waits
 	spare    []holdItem
 	holdWake holdWake
-
-	// Probe engine (probeengine.go).
-	probeFree sim.Time   // the engine is busy until then
-	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
-	probeHead int
-	probeWake probeWake
 }
 
 // txn returns the transaction in flight on line, or nil.
@@ -137,6 +138,7 @@ func newPkg(s *System, cfg *Package) *pkg {
 	p.hold = cfg.fillHold()
 	p.holdWake.p = p
 	p.probeWake.p = p
+	p.probeOcc = cfg.ProbeOccupancy
 	p.l3name = p.name + ".L3"
 	p.reqOut = delayLine{s: s, name: p.name + ".reqOut", d: cfg.RequestOut}
 	p.respOut = delayLine{s: s, name: p.name + ".respOut", d: cfg.ProbeResponse}
@@ -174,10 +176,16 @@ type frefs struct {
 // L3.
 func (p *pkg) frames(line mem.LineAddr, out *frefs) {
 	out.n = 0
-	w := p.index.lookup(line)
-	if w == nil {
-		return
+	if w := p.index.lookup(line); w != nil {
+		p.framesOf(w, out)
 	}
+}
+
+// framesOf is frames for the line whose index row is w. Callers on hot
+// paths look the row up first and declare their frefs (zeroing it) only
+// when the line is on chip, which most probed lines are not.
+func (p *pkg) framesOf(w []int32, out *frefs) {
+	out.n = 0
 	for k, c := range p.clusters {
 		if i := w[k]; i != 0 {
 			out.fs[out.n] = fref{c, &c.arr.frames[i-1]}
@@ -209,8 +217,12 @@ func (p *pkg) findL3(line mem.LineAddr) *frame {
 // sync merges dirty L1 data into the L2s and returns the line's stable
 // package state (which must not be busy) and whether a copy is dirty.
 func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
+	w := p.index.lookup(line)
+	if w == nil {
+		return pI, false
+	}
 	var fs frefs
-	p.frames(line, &fs)
+	p.framesOf(w, &fs)
 	st, dirty := pI, false
 	for i := 0; i < fs.n; i++ {
 		r := fs.fs[i]
@@ -229,8 +241,12 @@ func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
 
 // setP records a stable package state in every on-chip copy.
 func (p *pkg) setP(line mem.LineAddr, st uint8) {
+	w := p.index.lookup(line)
+	if w == nil {
+		return
+	}
 	var fs frefs
-	p.frames(line, &fs)
+	p.framesOf(w, &fs)
 	for i := 0; i < fs.n; i++ {
 		fs.fs[i].f.pst = st
 	}
@@ -347,10 +363,10 @@ func (p *pkg) fire(ctx *pctx, st, ev uint8) uint8 {
 	if row == nil {
 		p.fail(ctx.line, st, "no transition for event %s%s", pEventNames[ev], p.ctxString(ctx))
 	}
-	row.hits++
+	p.tab.ran(st, ev)
 	ctx.ev = ev
 	ctx.free, ctx.wake = false, false
-	for _, a := range row.acts {
+	for _, a := range row.acts() {
 		p.act(ctx, st, a)
 	}
 	next := row.next
@@ -417,6 +433,9 @@ func (p *pkg) rerun(r *req, remote bool) {
 }
 
 func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
+	if checkInvariants && p.txn(line) != nil {
+		sim.Failf(p.name, pStateNames[p.txn(line).st], "line %v: a second transaction", line)
+	}
 	var t *ptxn
 	if n := len(p.txnFree); n > 0 {
 		t = p.txnFree[n-1]
@@ -507,7 +526,7 @@ func (p *pkg) request(r *req) {
 			ev = peHeld
 		}
 	}
-	if row := p.tab.lookup(st, ev); row != nil && len(row.acts) > 0 && row.acts[0] == paAlloc && p.mshrU >= p.mshrN {
+	if row := p.tab.lookup(st, ev); row != nil && row.n > 0 && row.act[0] == paAlloc && p.mshrU >= p.mshrN {
 		p.mshrQ.push(r)
 		return
 	}
@@ -578,7 +597,10 @@ func (p *pkg) response(m *mem.Msg) {
 	ctx := pctx{line: line, m: m, id: m.ID, t: t}
 	id := t.txn
 	p.fire(&ctx, t.st, ev)
-	if p.txn(line) == t && t.txn == id {
+	// Still the same transaction? A freed one has txn 0, a reused one a
+	// new number, and a line has one transaction at a time (newTxn), so
+	// the number alone says it; no second scan of the live list.
+	if t.txn == id {
 		p.maybeComplete(&ctx)
 	}
 }
@@ -745,24 +767,28 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		if a == paShareAllS {
 			ev = ceShareS
 		}
-		var fs frefs
-		p.frames(line, &fs)
-		for i := 0; i < fs.n; i++ {
-			r := fs.fs[i]
-			if r.c != nil {
-				r.c.share(r.f, ev)
-			} else {
-				p.stepL3(r.f, ev, "probe")
+		if w := p.index.lookup(line); w != nil {
+			var fs frefs
+			p.framesOf(w, &fs)
+			for i := 0; i < fs.n; i++ {
+				r := fs.fs[i]
+				if r.c != nil {
+					r.c.share(r.f, ev)
+				} else {
+					p.stepL3(r.f, ev, "probe")
+				}
 			}
 		}
 		if t != nil && ev == ceShareS {
 			t.vicDirty = false
 		}
 	case paInvAll:
-		var fs frefs
-		p.frames(line, &fs)
-		for i := 0; i < fs.n; i++ {
-			p.dropRef(fs.fs[i], ceInv)
+		if w := p.index.lookup(line); w != nil {
+			var fs frefs
+			p.framesOf(w, &fs)
+			for i := 0; i < fs.n; i++ {
+				p.dropRef(fs.fs[i], ceInv)
+			}
 		}
 		if t != nil {
 			t.hasVic, t.vicDirty = false, false
@@ -826,14 +852,16 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 // capture takes the freshest data of the line: a dirty copy, else any
 // copy, else the transaction's victim buffer.
 func (p *pkg) capture(ctx *pctx) {
-	var fs frefs
-	p.frames(ctx.line, &fs)
 	ctx.have, ctx.dirty = false, false
-	for i := 0; i < fs.n; i++ {
-		f := fs.fs[i].f
-		d := f.st == cO || f.st == cM
-		if !ctx.have || d {
-			ctx.data, ctx.have, ctx.dirty = f.data, true, d
+	if w := p.index.lookup(ctx.line); w != nil {
+		var fs frefs
+		p.framesOf(w, &fs)
+		for i := 0; i < fs.n; i++ {
+			f := fs.fs[i].f
+			d := f.st == cO || f.st == cM
+			if !ctx.have || d {
+				ctx.data, ctx.have, ctx.dirty = f.data, true, d
+			}
 		}
 	}
 	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {

@@ -46,7 +46,7 @@ func (w *probeWake) Handle(uint64) {
 // free (now or later) and returns that start.
 func (p *pkg) probeSlot() sim.Time {
 	start := max(p.s.e.Now(), p.probeFree)
-	p.probeFree = start + p.cfg.ProbeOccupancy
+	p.probeFree = start + p.probeOcc
 	return start
 }
 
@@ -54,7 +54,7 @@ func (p *pkg) probeSlot() sim.Time {
 // the engine is free; otherwise it is queued for its reserved slot (and
 // false returned).
 func (p *pkg) admitProbe(m *mem.Msg) bool {
-	if p.cfg.ProbeOccupancy <= 0 {
+	if p.probeOcc <= 0 {
 		return true
 	}
 	start := p.probeSlot()
@@ -72,7 +72,7 @@ func (p *pkg) siblingProbe(r *req) sim.Time {
 	p.stats.OnChip++
 	r.src = SrcPackage
 	wait := sim.Time(0)
-	if p.cfg.ProbeOccupancy > 0 {
+	if p.probeOcc > 0 {
 		wait = p.probeSlot() - p.s.e.Now()
 	}
 	return wait + p.cfg.SiblingProbe

@@ -59,8 +59,22 @@ type nodeUnit struct {
 	home *home
 }
 
-// Receive delivers a message to this node's package or home controller.
-func (n *nodeUnit) Receive(m *mem.Msg) { n.s.Receive(m) }
+// Receive delivers a message to this node's package or home controller
+// (anything odd goes through System.Receive, which names the problem).
+func (n *nodeUnit) Receive(m *mem.Msg) {
+	if m.Dst == n.id {
+		if toHome(m.Kind) {
+			if n.home != nil {
+				n.home.receive(m)
+				return
+			}
+		} else if n.pkg != nil {
+			n.pkg.receive(m)
+			return
+		}
+	}
+	n.s.Receive(m)
+}
 
 // New builds the caches and controllers described by cfg over physical
 // memory m, whose lines are homed as homes says. Wire it to a network with
@@ -238,10 +252,9 @@ func (s *System) sendMany(m *mem.Msg, dsts []mem.NodeID) {
 // per line keeps it a FIFO: one event per message, no allocation.
 type delayLine struct {
 	s    *System
-	name string
 	d    sim.Time
-	q    []dlEntry
-	head int
+	q    dlQueue
+	name string
 }
 
 type dlEntry struct {
@@ -256,7 +269,7 @@ func (dl *delayLine) push(m *mem.Msg, dsts uint64) {
 		dl.out(dlEntry{m, dsts})
 		return
 	}
-	dl.q = append(dl.q, dlEntry{m, dsts})
+	dl.q.push(dlEntry{m, dsts})
 	dl.s.e.After(dl.d, dl, 0)
 }
 
@@ -274,20 +287,60 @@ func (dl *delayLine) out(en dlEntry) {
 }
 
 // Handle sends the oldest queued message.
-func (dl *delayLine) Handle(uint64) {
-	en := dl.q[dl.head]
-	dl.q[dl.head] = dlEntry{}
-	dl.head++
-	if dl.head == len(dl.q) {
-		dl.q = dl.q[:0]
-		dl.head = 0
-	}
-	dl.out(en)
-}
+func (dl *delayLine) Handle(uint64) { dl.out(dl.q.pop()) }
 
 // Name names the delay line in panics and traces.
 func (dl *delayLine) Name() string { return dl.name }
 
-func (dl *delayLine) pending() int { return len(dl.q) - dl.head }
+func (dl *delayLine) pending() int { return dl.q.len() }
+
+// dlInline is how many entries a dlQueue holds in place (a power of two).
+const dlInline = 4
+
+// dlQueue is a FIFO whose oldest dlInline entries sit in the struct (a
+// ring), beside the delay line that pops them: the line's event then finds
+// its entry in the host cache line it already touched, where a slice's
+// backing array is one more miss. Few lines ever hold more than one or two
+// messages (a package answers probes no faster than its probe engine takes
+// them); newer entries beyond the ring wait in more, in order.
+type dlQueue struct {
+	ring     [dlInline]dlEntry
+	hd, n    int // ring[hd] is the oldest of n
+	more     []dlEntry
+	moreHead int
+}
+
+func (q *dlQueue) len() int { return q.n + len(q.more) - q.moreHead }
+
+func (q *dlQueue) push(e dlEntry) {
+	if q.n < dlInline && q.moreHead == len(q.more) {
+		q.ring[(q.hd+q.n)&(dlInline-1)] = e
+		q.n++
+		return
+	}
+	q.more = append(q.more, e)
+}
+
+// pop removes and returns the oldest entry; the queue must not be empty.
+func (q *dlQueue) pop() dlEntry {
+	if q.n == 0 {
+		sim.Failf("cache.delayLine", "pop", "empty queue")
+	}
+	e := q.ring[q.hd]
+	q.ring[q.hd] = dlEntry{}
+	q.hd = (q.hd + 1) & (dlInline - 1)
+	q.n--
+	if q.moreHead < len(q.more) {
+		// The oldest waiting entry moves into the ring, behind the rest.
+		q.ring[(q.hd+q.n)&(dlInline-1)] = q.more[q.moreHead]
+		q.more[q.moreHead] = dlEntry{}
+		q.moreHead++
+		q.n++
+		if q.moreHead == len(q.more) {
+			q.more, q.moreHead = q.more[:0], 0
+		}
+	}
+	return e
+}
 
 func bit(n mem.NodeID) uint64 { return 1 << uint(n) }

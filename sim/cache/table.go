@@ -8,13 +8,28 @@ import (
 // keep as a row's next state means "stay in the current state".
 const keep = 0xff
 
+// maxActs bounds the actions of one row (the longest rows have 5; a longer
+// one panics at start-up, asking for a larger bound).
+const maxActs = 5
+
 // row is one transition: the actions to run, in order, and the next state.
+// The actions sit in the row (no slice to chase) and a row is 8 bytes: the
+// controllers look one up for every message and request, and a whole
+// package table fits in under 3 KiB.
 type row struct {
 	set  bool
 	next uint8
-	acts []uint8
-	hits uint64 // times the row ran (coverage)
+	n    uint8 // actions in act
+	act  [maxActs]uint8
 }
+
+// countRows turns on the tables' coverage counters (table.hits). The
+// package's tests set it; the simulator has no use for them and does not
+// pay for the stores.
+var countRows = false
+
+// acts returns the row's actions, in order.
+func (r *row) acts() []uint8 { return r.act[:r.n] }
 
 // table is a protocol controller written as data: (state, event) ->
 // (actions, next state). A pair with no row is a protocol bug: the
@@ -24,14 +39,19 @@ type table struct {
 	states  []string
 	events  []string
 	actions []string
-	rows    [][]row
+	flat    []row    // row (s, e) is flat[s*nev+e]
+	rows    [][]row  // rows[s][e]: views of flat, for building and printing
+	hits    []uint64 // times each row ran, as flat (when countRows)
+	nev     int
 }
 
 func newTable(name string, states, events, actions []string) *table {
-	t := &table{name: name, states: states, events: events, actions: actions}
+	t := &table{name: name, states: states, events: events, actions: actions, nev: len(events)}
+	t.flat = make([]row, len(states)*len(events))
+	t.hits = make([]uint64, len(t.flat))
 	t.rows = make([][]row, len(states))
 	for i := range t.rows {
-		t.rows[i] = make([]row, len(events))
+		t.rows[i] = t.flat[i*t.nev : (i+1)*t.nev : (i+1)*t.nev]
 	}
 	return t
 }
@@ -46,7 +66,11 @@ func (t *table) add(s, e, next uint8, acts ...uint8) {
 	if next == keep {
 		next = s
 	}
-	*r = row{set: true, next: next, acts: acts}
+	if len(acts) > maxActs {
+		panic(fmt.Sprintf("cache: table %s: row (%s, %s) has %d actions, more than maxActs (%d): raise it", t.name, t.states[s], t.events[e], len(acts), maxActs))
+	}
+	*r = row{set: true, next: next, n: uint8(len(acts))}
+	copy(r.act[:], acts)
 }
 
 // addAll defines the same row for several states; next==keep keeps each.
@@ -58,11 +82,18 @@ func (t *table) addAll(ss []uint8, e, next uint8, acts ...uint8) {
 
 // lookup returns the row for (s, e), or nil if the pair is not listed.
 func (t *table) lookup(s, e uint8) *row {
-	r := &t.rows[s][e]
+	r := &t.flat[int(s)*t.nev+int(e)]
 	if !r.set {
 		return nil
 	}
 	return r
+}
+
+// ran counts a run of row (s, e) when coverage is on.
+func (t *table) ran(s, e uint8) {
+	if countRows {
+		t.hits[int(s)*t.nev+int(e)]++
+	}
 }
 
 // String prints every listed row, one per line, in state then event order:
@@ -77,7 +108,7 @@ func (t *table) String() string {
 				continue
 			}
 			line := fmt.Sprintf("  %-5s %-9s -> %-5s", t.states[s], t.events[e], t.states[r.next])
-			for _, a := range r.acts {
+			for _, a := range r.acts() {
 				line += " " + t.actions[a]
 			}
 			b.WriteString(strings.TrimRight(line, " "))
@@ -92,7 +123,7 @@ func (t *table) unexercised() []string {
 	var out []string
 	for s := range t.rows {
 		for e := range t.rows[s] {
-			if r := &t.rows[s][e]; r.set && r.hits == 0 {
+			if r := &t.rows[s][e]; r.set && t.hits[s*t.nev+e] == 0 {
 				out = append(out, fmt.Sprintf("%s: %s %s", t.name, t.states[s], t.events[e]))
 			}
 		}
@@ -102,9 +133,7 @@ func (t *table) unexercised() []string {
 
 // addHits adds u's row counters into t (same shape).
 func (t *table) addHits(u *table) {
-	for s := range t.rows {
-		for e := range t.rows[s] {
-			t.rows[s][e].hits += u.rows[s][e].hits
-		}
+	for i := range t.hits {
+		t.hits[i] += u.hits[i]
 	}
 }

@@ -673,7 +673,7 @@ func newTableSet(sch Scheme, mesi bool) *tableSet {
 			if r == nil {
 				panic(fmt.Sprintf("cache: l1 table lacks (%s, %s)", l1StateNames[s], l1EventNames[ev]))
 			}
-			if len(r.acts) > 0 && r.acts[0] == l1aHit {
+			if r.n > 0 && r.act[0] == l1aHit {
 				ts.hitNext[c][s] = r.next
 			}
 		}

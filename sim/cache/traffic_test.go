@@ -130,7 +130,7 @@ func TestWatchdog(t *testing.T) {
 // TestLRUWrap: the 32-bit LRU stamps renumber without losing the order.
 func TestLRUWrap(t *testing.T) {
 	a := newArray(Level{Size: 4 * mem.LineSize, Ways: 4})
-	fs := a.set(0)
+	fs := a.frames // one set: its ways
 	for i := range fs {
 		fs[i].tag = mem.LineAddr(i * mem.LineSize)
 	}

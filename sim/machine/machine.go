@@ -72,7 +72,7 @@ func New(spec *topologies.Spec, opts Options) (*Machine, error) {
 	for _, n := range spec.Nodes {
 		p := &nodePort{fabric: m.fabric, net: m.net}
 		if cacheNodes[mem.NodeID(n.ID)] {
-			p.cache = m.caches
+			p.cache = m.caches.Receiver(mem.NodeID(n.ID))
 		}
 		m.net.Attach(mem.NodeID(n.ID), p)
 	}

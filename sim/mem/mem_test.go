@@ -3,6 +3,7 @@ package mem
 import (
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestMemoryHoldsRealBytesSparsely(t *testing.T) {
@@ -26,6 +27,18 @@ func TestMemoryHoldsRealBytesSparsely(t *testing.T) {
 	}
 	if len(m.pages) != 2 {
 		t.Fatalf("%d pages allocated for two touched pages", len(m.pages))
+	}
+}
+
+// TestMsgLayout: the header of a message is one host cache line, the
+// data the next (see Msg).
+func TestMsgLayout(t *testing.T) {
+	var m Msg
+	if s := unsafe.Sizeof(m); s != 128 {
+		t.Errorf("Msg is %d bytes, want 128", s)
+	}
+	if o := unsafe.Offsetof(m.Data); o != 64 {
+		t.Errorf("Msg.Data at offset %d, want 64", o)
 	}
 }
 

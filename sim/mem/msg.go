@@ -45,20 +45,25 @@ var KindNamer = func(k Kind) string { return fmt.Sprintf("k%d", uint8(k)) }
 
 // Msg is one coherence message crossing the interconnect. Messages are
 // passed by pointer; the sender must not touch a message after Send.
+//
+// The header fields fill the first 64 bytes and the data the next 64: a
+// message is 128 bytes, one host cache line for everything but the data
+// (every hop and handler reads the header; only data messages touch the
+// second line).
 type Msg struct {
-	Kind  Kind
-	Class Class
-	Src   NodeID // node that sent this hop's message
-	Dst   NodeID // node it is for
-	Line  LineAddr
-	ID    OpID   // software operation that caused the transaction
-	Txn   uint64 // transaction number, unique per run, for matching responses
+	Kind   Kind
+	Class  Class
+	Shared bool   // response: another cache kept a copy
+	Dirty  bool   // response: data is dirty (ownership passes)
+	ID     OpID   // software operation that caused the transaction
+	Src    NodeID // node that sent this hop's message
+	Dst    NodeID // node it is for
+	Line   LineAddr
+	Txn    uint64 // transaction number, unique per run, for matching responses
 	// Protocol fields, opaque to the interconnect.
 	Requester int  // requesting controller (cache) index within the machine
 	Unit      int  // destination controller within Dst, if the protocol needs it
 	Acks      int  // expected or carried acknowledgement count
-	Shared    bool // response: another cache kept a copy
-	Dirty     bool // response: data is dirty (ownership passes)
 	Data      Data // valid when Class == ClassData
 }
 
