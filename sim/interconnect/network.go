@@ -281,11 +281,18 @@ func (n *Network) badNode(what string, id mem.NodeID) {
 
 // NewMsg returns a zeroed message from the pool; the caller owns it.
 func (n *Network) NewMsg() *mem.Msg {
+	m := n.popMsg()
+	*m = mem.Msg{}
+	return m
+}
+
+// popMsg takes a message from the pool (or a new one), not zeroed, and
+// clears its ownership record.
+func (n *Network) popMsg() *mem.Msg {
 	var m *mem.Msg
 	if k := len(n.msgs); k > 0 {
 		m = n.msgs[k-1]
 		n.msgs = n.msgs[:k-1]
-		*m = mem.Msg{}
 	} else {
 		m = new(mem.Msg)
 	}
@@ -298,16 +305,9 @@ func (n *Network) NewMsg() *mem.Msg {
 // copyMsg returns a copy of m from the pool, owned by the network: NewMsg
 // without zeroing what the copy overwrites.
 func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
-	var mm *mem.Msg
-	if k := len(n.msgs); k > 0 {
-		mm = n.msgs[k-1]
-		n.msgs = n.msgs[:k-1]
-	} else {
-		mm = new(mem.Msg)
-	}
+	mm := n.popMsg()
 	*mm = *m
 	if n.owned != nil {
-		delete(n.owned, mm)
 		n.takeChecked(mm)
 	}
 	return mm
