@@ -50,6 +50,23 @@ func TestBaseIsValid(t *testing.T) {
 	}
 }
 
+// on_chip: home (the default) and local reach the spec.
+func TestOnChipOrder(t *testing.T) {
+	for text, want := range map[string]bool{
+		base: false,
+		edit(base, "scheme: ht-broadcast", "scheme: ht-broadcast\n  on_chip: home"):  false,
+		edit(base, "scheme: ht-broadcast", "scheme: ht-broadcast\n  on_chip: local"): true,
+	} {
+		s, err := Load("base.yaml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Coherence.LocalOnChip != want {
+			t.Errorf("LocalOnChip %v, want %v, from:\n%s", s.Coherence.LocalOnChip, want, text)
+		}
+	}
+}
+
 // withLine3 is base with a third package and link, plus extra at the end.
 func withLine3(extra string) string {
 	parts := strings.SplitAfter(line3, "\n")
@@ -132,6 +149,8 @@ func badCases() []badCase {
 	at("name a list", edit(b, "name: tiny", "name: [a, b]"), "name: [a", "name", "want a string")
 	at("null value", edit(b, "    mshrs: 8", "    mshrs:"), "mshrs:", "core_types[0].mshrs", "want an integer, got nothing")
 	at("bad enum", edit(b, "scheme: ht-broadcast", "scheme: mesi"), "scheme: mesi", "coherence.scheme", `unknown value "mesi"`)
+	at("bad on_chip", edit(b, "scheme: ht-broadcast", "scheme: ht-broadcast\n  on_chip: nearby"), "on_chip: nearby", "coherence.on_chip", `unknown value "nearby"`)
+	at("on_chip off HT", edit(b, "scheme: ht-broadcast", "scheme: directory\n  on_chip: local\n  filter: {coverage: 1MiB, ways: 16, latency: 4ns}"), "on_chip: local", "coherence.on_chip", "on_chip applies to ht-broadcast only")
 	at("bad link kind", edit(b, "kind: ht", "kind: pcie"), "kind: pcie", "links[0].kind", `unknown value "pcie"`)
 	at("out of range", edit(b, "count: 2", "count: 0"), "count: 0", "packages[0].cores.count", "0 is out of range")
 	at("cpi zero", edit(b, "cpi: 1.0", "cpi: 0"), "cpi: 0", "core_types[0].cpi", "cpi 0 is out of range")

@@ -29,6 +29,8 @@ type rawCoherence struct {
 	clock     Hz
 	filter    *rawFilter
 	uncore    []rawUncoreField
+	onChip    string
+	onChipPos pos
 }
 
 // rawUncoreField is one on-chip controller latency of the uncore block.
@@ -253,7 +255,7 @@ func decodeFile(s *errorSink, doc *yaml.Node) *rawFile {
 
 func decodeCoherence(s *errorSink, n *yaml.Node, path string) rawCoherence {
 	c := rawCoherence{p: pos{n.Line, path}}
-	o := s.object(n, path, "scheme", "clock", "filter", "uncore")
+	o := s.object(n, path, "scheme", "clock", "filter", "uncore", "on_chip")
 	if o == nil {
 		return c
 	}
@@ -269,6 +271,8 @@ func decodeCoherence(s *errorSink, n *yaml.Node, path string) rawCoherence {
 	}
 	c.scheme, _ = o.enum("scheme", true, string(HTBroadcast), string(FSBSnoop), string(Directory))
 	c.schemePos = o.pos("scheme")
+	c.onChip, _ = o.enum("on_chip", false, "home", "local")
+	c.onChipPos = o.pos("on_chip")
 	c.clock, _ = o.frequency("clock", false)
 	if fn := o.get("filter", false); fn != nil {
 		fp := join(path, "filter")

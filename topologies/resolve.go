@@ -452,6 +452,10 @@ func (r *resolver) coherence() {
 			r.s.add(c.schemePos.line, c.schemePos.path, "fsb-snoop needs a link of kind fsb")
 		}
 	}
+	if c.onChip != "" && c.scheme != string(HTBroadcast) {
+		r.s.add(c.onChipPos.line, c.onChipPos.path, "on_chip applies to ht-broadcast only")
+	}
+	r.spec.Coherence.LocalOnChip = c.onChip == "local"
 	if c.scheme == string(Directory) && c.filter == nil {
 		r.s.add(c.p.line, join(c.p.path, "filter"), "the directory scheme needs a filter (the directory)")
 	}

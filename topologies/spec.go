@@ -86,6 +86,12 @@ type Coherence struct {
 	// Filter is the snoop filter, probe filter or directory kept at each
 	// home node (each memory controller); nil if there is none.
 	Filter *Filter `json:"filter,omitempty"`
+	// LocalOnChip (ht-broadcast; YAML `on_chip: local`) serves a transfer
+	// between two L2s of a package on chip even for a line homed on
+	// another node. The default (`on_chip: home`) is the K10's: the home
+	// orders it, probing every other node. Lines homed on the package are
+	// shared on chip either way.
+	LocalOnChip bool `json:"local_on_chip,omitempty"`
 	// Uncore is the on-chip controller's latencies, the same in every
 	// package of the machine.
 	Uncore Uncore `json:"uncore"`

@@ -151,9 +151,16 @@ type Config struct {
 	// dirty line read by another node is written back to memory and both
 	// copies become S. On chip, dirty sharing among a package's caches
 	// still uses O.
-	MESI     bool
-	Packages []Package
-	Homes    []Home
+	MESI bool
+	// LocalOnChip (broadcast only) serves a transfer between two clusters
+	// of a package on chip even when the line is homed on another node.
+	// By default, as on the K10, the home orders such a transfer like any
+	// other request (probes to every other node, the requester waits for
+	// their answers); lines homed on the package itself are served on chip
+	// either way.
+	LocalOnChip bool
+	Packages    []Package
+	Homes       []Home
 }
 
 // maxNodes bounds node IDs (directory sharer sets are 64-bit masks).

@@ -42,7 +42,11 @@
 //
 // Lines shared only inside a package cause no interconnect traffic: the
 // package controller resolves on-chip sharing among its L1s, L2s and L3
-// itself, and speaks for the whole package between nodes.
+// itself, and speaks for the whole package between nodes. On HT that holds
+// for the lines homed on the package: a transfer between two of its L2s of
+// a line homed on another node is ordered at that home first, as the K10
+// sends every L2/L3 miss to the home (Config.LocalOnChip turns this off;
+// design.md, "Ordered on-chip transfers").
 //
 // # Units and latencies
 //
@@ -57,6 +61,9 @@
 //	L3 hit          L1 + L2 + ToPackage + L3.Latency + FromPackage
 //	other core, same package
 //	                L1 + L2 + ToPackage + SiblingProbe + FromPackage
+//	                (HT, line homed elsewhere: the remote-cache path to
+//	                the home and the other nodes' answers, then
+//	                FromPackage; the sibling answered meanwhile)
 //	remote cache    L1 + L2 + ToPackage + RequestOut + net(req->home)
 //	                + Home.Latency + net(home->owner) + ProbeResponse
 //	                + net(owner->req) + FromPackage

@@ -116,6 +116,7 @@ type tconf struct {
 	bcast   bool     // the network implements Broadcaster and MsgPool
 	hold    sim.Time // Package.FillHold (0: the default; negative: none)
 	lines   int      // random tester lines (0: 6 + nodes)
+	local   bool     // Config.LocalOnChip
 }
 
 func (c tconf) String() string {
@@ -147,6 +148,9 @@ func (c tconf) String() string {
 	if c.lines != 0 {
 		s += fmt.Sprintf("/lines%d", c.lines)
 	}
+	if c.local {
+		s += "/local"
+	}
 	return s
 }
 
@@ -169,7 +173,7 @@ func (c tconf) config() (Config, *mem.HomeMap) {
 	if c.mshrs > 0 {
 		pm = c.mshrs
 	}
-	cfg := Config{Scheme: c.scheme, MESI: c.mesi}
+	cfg := Config{Scheme: c.scheme, MESI: c.mesi, LocalOnChip: c.local}
 	per := max(c.cluster, 1)
 	core := 0
 	for n := 0; n < c.nodes; n++ {

@@ -271,9 +271,11 @@ func TestFillHoldRead(t *testing.T) {
 // evicted and written back while two reads wait).
 func TestFillHoldWaitOutlivesState(t *testing.T) {
 	for _, c := range []tconf{
-		{scheme: Broadcast, nodes: 2, cores: 3, big: true, hold: 100 * sim.Nanosecond},
+		// local: the line is homed on the other node, and the read must be
+		// served on chip to wait on the hold.
+		{scheme: Broadcast, nodes: 2, cores: 3, big: true, hold: 100 * sim.Nanosecond, local: true},
 		{scheme: Directory, nodes: 2, cores: 3, big: true, hold: 100 * sim.Nanosecond},
-		{scheme: Broadcast, nodes: 2, cores: 3, l3: true, big: true, hold: 100 * sim.Nanosecond},
+		{scheme: Broadcast, nodes: 2, cores: 3, l3: true, big: true, hold: 100 * sim.Nanosecond, local: true},
 	} {
 		t.Run(c.String(), func(t *testing.T) {
 			e, s, _ := c.build(t, 1)

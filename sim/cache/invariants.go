@@ -75,7 +75,7 @@ func (s *System) CheckLine(line mem.LineAddr) error {
 		if v.owner {
 			owners++
 		}
-		if v.st == pE || v.st == pM {
+		if v.st == pE || v.st == pM || v.st == pEX || v.st == pMX {
 			writers++
 		}
 		if len(v.readable) > 0 {
@@ -173,6 +173,7 @@ var chipStates = func() [numPStates]uint8 {
 	a[pISd] = b(cS)
 	a[pSM] = b(cS)
 	a[pOM] = b(cS, cO)
+	a[pSX], a[pEX], a[pOX], a[pMX] = a[pS], a[pE], a[pO], a[pM]
 	return a
 }()
 
@@ -245,22 +246,27 @@ func (s *System) checkChip(v *pview, line mem.LineAddr) error {
 		return fmt.Errorf("%d owned copies on chip", own)
 	}
 	switch v.st {
-	case pI, pIS, pIM, pIMD, pMI, pOI, pEI, pII:
+	case pI, pIS, pIM, pIMD, pMI, pOI, pEI, pII, pIX:
 		if v.frames.n > 0 {
 			return fmt.Errorf("%d copies on chip", v.frames.n)
 		}
-	case pO, pOM:
+	case pO, pOM, pOX:
 		t := p.txn(line)
 		if own != 1 && !(t != nil && t.hasVic && t.vicDirty) {
 			return fmt.Errorf("package owns the line but no copy is O")
 		}
+	case pMX:
+		if t := p.txn(line); v.frames.n == 0 && t.hasVic && t.vicDirty {
+			break
+		}
+		fallthrough
 	case pM:
 		if own+excl != 1 {
 			return fmt.Errorf("package has the line M but %d copies are O/E/M", own+excl)
 		}
 	}
 	switch v.st {
-	case pE, pM, pO, pOM:
+	case pE, pM, pO, pOM, pEX, pMX, pOX:
 		v.owner = true
 	case pMI, pOI, pEI:
 		// A directory home acknowledges a Put as it accepts it: until the

@@ -62,6 +62,7 @@ type req struct {
 	src     Source
 	holdsL2 bool
 	viaTxn  bool // waited for an off-chip transaction
+	ordered bool // the home has ordered its on-chip transfer (orderedOnChip)
 	l3seen  bool // counted as an L3 access
 	next    *req
 }
@@ -268,7 +269,7 @@ func (l *L1) start(a *mem.Access, done mem.Completion) {
 	l.free = l.free[:n]
 	r := &l.mshr[idx]
 	r.op, r.addr, r.line, r.val, r.old, r.id = a.Op, a.Addr, a.Addr.Line(), a.Value, a.Old, a.ID
-	r.done, r.result, r.issued, r.stage, r.src, r.viaTxn, r.l3seen = done, 0, l.s.e.Now(), stL2, SrcL2, false, false
+	r.done, r.result, r.issued, r.stage, r.src, r.viaTxn, r.l3seen, r.ordered = done, 0, l.s.e.Now(), stL2, SrcL2, false, false, false
 	l.stats.Misses++
 	if l.cl.find(r.line) == nil {
 		// The L2 does not have it either: go straight on to the package

@@ -56,7 +56,8 @@ type ptxn struct {
 	started sim.Time
 	data    mem.Data
 	vic     mem.Data
-	_       [40]byte // to 256 bytes, a size the allocator aligns to host lines
+	init    *req     // the on-chip request that allocated it
+	_       [32]byte // to 256 bytes, a size the allocator aligns to host lines
 }
 
 // pkg is a package's on-chip controller (AMD: the SRQ and crossbar). It
@@ -86,6 +87,9 @@ type pkg struct {
 	mesi      bool
 	dir       bool
 	retrying  bool
+	// orderOnChip: the home orders on-chip transfers between clusters of
+	// lines homed on other nodes (broadcast, unless Config.LocalOnChip).
+	orderOnChip bool
 
 	cfg     *Package
 	l3      *array
@@ -135,6 +139,7 @@ func newPkg(s *System, cfg *Package) *pkg {
 		p.mshrN = 8
 	}
 	p.arrive.p = p
+	p.orderOnChip = !p.dir && !s.cfg.LocalOnChip
 	p.hold = cfg.fillHold()
 	p.holdWake.p = p
 	p.probeWake.p = p
@@ -322,7 +327,11 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 	ctx := pctx{line: v.line, id: id, vdata: v.data, vdirty: v.dirty()}
 	if t := p.txn(v.line); t != nil {
 		ctx.t = t
-		p.fire(&ctx, t.st, peLastCopy)
+		st := t.st
+		if st == pEX && ctx.vdirty {
+			st = p.fire(&ctx, st, peDirty)
+		}
+		p.fire(&ctx, st, peLastCopy)
 		return
 	}
 	st := v.pst
@@ -520,6 +529,9 @@ func (p *pkg) request(r *req) {
 	default:
 		ev = peRead
 	}
+	if p.orderOnChip && !transientP(st) && p.needsOrder(r, st, ev) {
+		ev += peReadX - peRead
+	}
 	if p.hold > 0 {
 		if u := p.requestHeld(r, st, ev); u != 0 {
 			ctx.until = u
@@ -624,6 +636,13 @@ func (p *pkg) probe(m *mem.Msg) bool {
 	var st uint8
 	if t := p.txn(line); t != nil {
 		ctx.t, st = t, t.st
+		if st >= pSX && st != pIX {
+			// The copies are still the package's to write: merge what
+			// the L1s wrote before answering.
+			if _, dirty := p.sync(line); dirty && st == pEX {
+				st = p.fire(&ctx, st, peDirty)
+			}
+		}
 	} else {
 		var dirty bool
 		st, dirty = p.sync(line)
@@ -652,14 +671,17 @@ func (p *pkg) maybeComplete(ctx *pctx) {
 		return
 	}
 	ctx.m = nil
-	switch t.st {
-	case pIS, pISd:
+	read := t.st == pIS || t.st == pISd || (t.st == pIX && t.kind == KGetS)
+	switch {
+	case t.st >= pSX && t.st != pIX:
+		p.fire(ctx, t.st, peOrdered)
+	case read:
 		if t.homeShared || t.shared {
 			p.fire(ctx, t.st, peLastS)
 		} else {
 			p.fire(ctx, t.st, peLastE)
 		}
-	case pIM, pSM, pOM:
+	case t.st == pIM || t.st == pSM || t.st == pOM || t.st == pIX:
 		if t.hasData || t.hasVic || p.hasFrames(t.line) {
 			// Installing M invalidates the copies outside the requester's
 			// cluster: wait for their holds.
@@ -697,7 +719,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		t.waiters.push(ctx.r)
 	case paAlloc:
 		ctx.t = p.newTxn(line, true, ctx.id)
-		ctx.t.cl = ctx.r.l1.cl
+		ctx.t.cl, ctx.t.init = ctx.r.l1.cl, ctx.r
 	case paAllocWB:
 		ctx.t = p.newTxn(line, false, ctx.id)
 	case paSendGetS, paSendGetM, paSendUpg:
@@ -714,6 +736,16 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
 		}
 		p.s.send(m)
+	case paSendOrdM:
+		k := KGetM
+		if t.cl.find(line) != nil {
+			k = KUpg
+		}
+		t.kind = k
+		p.stats.Requests[k-KGetS]++
+		p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(line), t), 0)
+	case paRestore:
+		p.restore(ctx, st)
 	case paSendDataReq:
 		p.s.send(p.msg(KDataReq, mem.ClassRequest, p.s.homeOf(line), t))
 	case paSendWbData:
@@ -867,6 +899,60 @@ func (p *pkg) capture(ctx *pctx) {
 	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {
 		ctx.data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
 	}
+}
+
+// needsOrder reports whether serving r on chip (package state st, event
+// peRead or peWrite) would take a sibling cluster's copy of a line homed
+// on another node: from its L2 for a read the requester's own L2 and the
+// L3 cannot serve, or by invalidating it for a write the package may make.
+// The home orders such a transfer first (orderedOnChip in tables.go).
+func (p *pkg) needsOrder(r *req, st, ev uint8) bool {
+	if r.ordered || p.s.homeOf(r.line) == p.node {
+		return false
+	}
+	c := r.l1.cl
+	switch {
+	case ev == peRead && st != pI:
+		if c.find(r.line) != nil || p.findL3(r.line) != nil {
+			return false
+		}
+	case ev == peWrite && (st == pE || st == pM):
+	default:
+		return false
+	}
+	w := p.index.lookup(r.line)
+	if w == nil {
+		return false
+	}
+	for k, d := range p.clusters {
+		if d != c && w[k] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// restore ends an ordering transaction (state st): its request may now be
+// served on chip, and a dirty copy evicted meanwhile goes back to the
+// requester's cluster.
+func (p *pkg) restore(ctx *pctx, st uint8) {
+	t := ctx.t
+	t.init.ordered = true
+	if !t.hasVic || p.hasFrames(t.line) {
+		t.hasVic = false
+		return
+	}
+	cst := uint8(cS)
+	switch st {
+	case pEX:
+		cst = cE
+	case pOX:
+		cst = cO
+	case pMX:
+		cst = cM
+	}
+	t.hasVic = false
+	t.cl.install(t.line, cst, pS, t.vic, t.id)
 }
 
 // finish completes an on-chip request after d.

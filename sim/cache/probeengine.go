@@ -75,5 +75,10 @@ func (p *pkg) siblingProbe(r *req) sim.Time {
 	if p.probeOcc > 0 {
 		wait = p.probeSlot() - p.s.e.Now()
 	}
+	if r.ordered {
+		// The home's probe reached this node with the others' and was
+		// answered while the requester waited for theirs.
+		return wait
+	}
 	return wait + p.cfg.SiblingProbe
 }

@@ -181,6 +181,16 @@ const (
 	pOI  // PutO sent (or MI after a read probe), dirty data in the buffer
 	pEI  // directory: PutE sent
 	pII  // Put sent, ownership since lost to a probe
+	// Broadcast: an on-chip transfer from a sibling cluster of a line
+	// homed on another node is ordered at the home first, as the K10 does
+	// (see "Ordered on-chip transfers" in design.md). The request is out
+	// and the package still holds the line as S, E, O or M; X = lost to a
+	// probe ordered before it.
+	pSX
+	pEX
+	pOX
+	pMX
+	pIX
 	numPStates
 )
 
@@ -206,7 +216,10 @@ const (
 	peNeedData
 	peWbGo
 	pePutAck
-	peHeld // the event would take a copy an L1 holds (fill hold), or an on-chip request finds work waiting on one
+	peHeld    // the event would take a copy an L1 holds (fill hold), or an on-chip request finds work waiting on one
+	peReadX   // on-chip read that needs a sibling cluster's copy of a line homed elsewhere (broadcast)
+	peWriteX  // on-chip write (package E/M) that must invalidate a sibling cluster's copy of such a line
+	peOrdered // all responses to an ordering request are in
 	numPEvents
 )
 
@@ -247,17 +260,19 @@ const (
 	paFree                      // free the transaction
 	paWake                      // re-run waiting on-chip requests
 	paDefer                     // wait until the fill hold ends, then run the event again
+	paSendOrdM                  // order an on-chip write at the home: Upg if the requester's cluster has a copy, else GetM
+	paRestore                   // an ordering request ends: a copy evicted meanwhile goes back to the requester's cluster
 	numPActions
 )
 
 var (
-	pStateNames = []string{"I", "S", "E", "O", "M", "IS", "ISd", "IM", "IMD", "SM", "OM", "MI", "OI", "EI", "II"}
+	pStateNames = []string{"I", "S", "E", "O", "M", "IS", "ISd", "IM", "IMD", "SM", "OM", "MI", "OI", "EI", "II", "SX", "EX", "OX", "MX", "IX"}
 	pEventNames = []string{"Read", "Write", "Flush", "FlushLast", "LastCopy", "Dirty", "PrbS", "PrbM", "FwdS", "FwdM",
-		"Mem", "MemX", "Grant", "Ack", "AckData", "LastS", "LastE", "LastM", "NeedData", "WbGo", "PutAck", "Held"}
+		"Mem", "MemX", "Grant", "Ack", "AckData", "LastS", "LastE", "LastM", "NeedData", "WbGo", "PutAck", "Held", "ReadX", "WriteX", "Ordered"}
 	pActionNames = []string{"stall", "alloc", "allocWB", "sendGetS", "sendGetM", "sendUpg", "sendPutM", "sendPutO", "sendPutE",
 		"sendDataReq", "sendWbData", "sendWbCancel", "sendDone", "grantRead", "grantWrite", "flushLocal", "complete", "victim",
 		"capture", "shareAll", "shareAllS", "invAll", "ackNo", "ackShared", "data", "dataShared", "home", "count", "buf",
-		"installEarly", "installS", "installE", "installM", "free", "wake", "defer"}
+		"installEarly", "installS", "installE", "installM", "free", "wake", "defer", "sendOrdM", "restore"}
 )
 
 func transientP(s uint8) bool { return s >= pIS }
@@ -489,6 +504,10 @@ func buildPkgTable(sch Scheme, mesi bool) *table {
 		t.add(pII, peWbGo, pI, paSendWbCancel, paFree, paWake)
 	}
 
+	if !dir {
+		orderedOnChip(t, mesi)
+	}
+
 	// Fill hold. An on-chip request whose row would serve it on chip
 	// (grantRead, grantWrite, flushLocal), a probe whose row would share or
 	// invalidate the copies on chip, and the end of this node's own write
@@ -507,6 +526,82 @@ func buildPkgTable(sch Scheme, mesi bool) *table {
 		}
 	}
 	return t
+}
+
+// orderedOnChip adds the broadcast rows of on-chip transfers that the
+// home orders: a read that needs a sibling cluster's copy, or a write (E or
+// M) that must invalidate one, of a line homed on another node. The K10
+// sends every L2 and L3 miss to the line's home, which probes every node,
+// the requester's included, so even a transfer between two cores of one
+// package waits its turn there behind every other request to the line.
+// The request goes out as a GetS (read) or a GetM or Upg (write); the
+// package keeps its copies meanwhile and answers probes ordered before it
+// from the state it holds (S, E, O, M; lost: IX). When every response is
+// in, the line is back in its stable state, Done goes to the home, and the
+// request that started it (and any that queued behind it) runs again: the
+// first is now served on chip, the others start their own. A package that
+// loses the line meanwhile (IX) has sent a plain miss: it ends as one.
+func orderedOnChip(t *table, mesi bool) {
+	t.add(pS, peReadX, pSX, paAlloc, paSendGetS, paStall)
+	t.add(pE, peReadX, pEX, paAlloc, paSendGetS, paStall)
+	t.add(pM, peReadX, pMX, paAlloc, paSendGetS, paStall)
+	t.add(pE, peWriteX, pEX, paAlloc, paSendOrdM, paStall)
+	t.add(pM, peWriteX, pMX, paAlloc, paSendOrdM, paStall)
+	xs := []uint8{pSX, pEX, pMX, pIX}
+	if !mesi {
+		t.add(pO, peReadX, pOX, paAlloc, paSendGetS, paStall)
+		xs = append(xs, pOX)
+	}
+	for _, s := range xs {
+		for _, e := range []uint8{peRead, peWrite, peFlush, peFlushLast} {
+			if s != pIX || e != peFlushLast {
+				t.add(s, e, keep, paStall)
+			}
+		}
+		// The home's memory data and the other nodes' answers count; the
+		// data on chip is the line's (IX keeps what comes, as IS and IM).
+		t.add(s, peMem, keep, paHome, paBuf)
+		t.add(s, peGrant, keep, paHome)
+		t.add(s, peAck, keep, paCount)
+	}
+	// Data answers come only from another node's copy: an O elsewhere
+	// while this package has S, or whoever took the line from IX.
+	if !mesi {
+		t.add(pSX, peAckData, keep, paCount, paBuf)
+	}
+	t.add(pIX, peAckData, keep, paCount, paBuf)
+	t.add(pEX, peDirty, pMX)
+	// The last copy leaves: clean ones silently (as from S and E), dirty
+	// ones wait in the buffer and go back on chip at the end.
+	t.add(pSX, peLastCopy, pIX)
+	t.add(pEX, peLastCopy, pIX)
+	t.add(pMX, peLastCopy, keep, paVictim)
+	// Probes of requests ordered before this one, as from the stable state.
+	t.add(pSX, pePrbS, keep, paAckShared)
+	t.add(pSX, pePrbM, pIX, paInvAll, paAckNo)
+	t.add(pEX, pePrbS, pSX, paShareAllS, paAckShared)
+	t.add(pEX, pePrbM, pIX, paInvAll, paAckNo)
+	if mesi {
+		t.add(pMX, pePrbS, pSX, paCapture, paShareAllS, paDataShared)
+	} else {
+		t.add(pMX, pePrbS, pOX, paCapture, paShareAll, paDataShared)
+		t.add(pOX, pePrbS, keep, paCapture, paShareAll, paDataShared)
+		t.add(pOX, pePrbM, pIX, paCapture, paInvAll, paData)
+		t.add(pOX, peLastCopy, keep, paVictim)
+		t.add(pOX, peOrdered, pO, paRestore, paSendDone, paFree, paWake)
+	}
+	t.add(pMX, pePrbM, pIX, paCapture, paInvAll, paData)
+	t.add(pIX, pePrbS, keep, paAckNo)
+	t.add(pIX, pePrbM, keep, paAckNo)
+	t.add(pSX, peOrdered, pS, paRestore, paSendDone, paFree, paWake)
+	t.add(pEX, peOrdered, pE, paRestore, paSendDone, paFree, paWake)
+	t.add(pMX, peOrdered, pM, paRestore, paSendDone, paFree, paWake)
+	// IX lost the line to a probe ordered first: its request is a plain
+	// read or write miss now, and ends like one (as IS, or as IM).
+	t.add(pIX, peLastS, pS, paInstallS, paSendDone, paFree, paWake)
+	t.add(pIX, peLastE, pE, paInstallE, paSendDone, paFree, paWake)
+	t.add(pIX, peLastM, pM, paInstallM, paSendDone, paFree, paWake)
+	t.add(pIX, peNeedData, pIMD, paSendDataReq)
 }
 
 // ---------------------------------------------------------------------------

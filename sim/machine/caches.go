@@ -41,7 +41,7 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 	if err != nil {
 		return cache.Config{}, fmt.Errorf("%s: %w", s.Source, err)
 	}
-	cfg := cache.Config{Scheme: scheme, MESI: mesi}
+	cfg := cache.Config{Scheme: scheme, MESI: mesi, LocalOnChip: s.Coherence.LocalOnChip}
 	u := s.Coherence.Uncore
 	for _, p := range s.Packages {
 		cp := cache.Package{
