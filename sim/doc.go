@@ -22,7 +22,14 @@
 // about 60 % slower; marking wheel buckets whose times never decrease (to
 // take their head without a scan) did not help either, nor did a sorted
 // front list for the wheel (events due within 4 to 64 ns of the wheel's
-// earliest kept in the list, the wheel refilling it when empty).
+// earliest kept in the list, the wheel refilling it when empty). What did
+// help (RandomTraffic 7 % fewer instructions, about 4 % faster): keeping
+// buckets sorted by a short walk on insertion, so the lowest level-1
+// bucket's head is taken without a scan, and cascading the wider level-2
+// buckets whenever they hold several events, which keeps the reference
+// time close to now and the events in level 1. Keeping all buckets sorted
+// with no cascade was 20 % worse: the reference time lagged, and events
+// piled into level-2 buckets.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //

@@ -2,8 +2,13 @@ package sim
 
 import "math/bits"
 
-// bucket is a FIFO of queued nodes linked through node.next; 0 when empty.
-type bucket struct{ head, tail uint32 }
+// bucket is a list of queued nodes linked through node.next; 0 when empty.
+// Unless unsorted is set, it is sorted on time, same-time nodes in
+// insertion order, so its head is its earliest node.
+type bucket struct {
+	head, tail uint32
+	unsorted   bool
+}
 
 // The radix wheel (a hierarchical timing wheel with exact times) has
 // wheelLevels levels of wheelSize buckets. Relative to a reference time cur
@@ -11,22 +16,34 @@ type bucket struct{ head, tail uint32 }
 // level of the highest base-wheelSize digit in which its time differs from
 // cur, in the bucket named by that digit of its time. So a level-0 bucket
 // holds events of one time, every event of a lower (level, bucket) is
-// earlier than every event of a higher one, and the earliest event is found
-// with two bit scans. Scheduling is an O(1) append. When level 0 is empty,
-// the earliest event is in the lowest bucket: if the bucket holds few
-// events it is simply unlinked; otherwise the bucket is cascaded: cur moves
-// up to the event's time, which is about to become now, and the others
-// move to lower levels (at least one level down per cascade). A far time (a
-// 10 ms timeout) just starts at a higher level. The buckets are linked
-// lists through the nodes, so the wheel is the node array plus a few cache
-// lines of bucket heads.
+// earlier than every event of a higher one, and the earliest event is in
+// the lowest bucket of the lowest level, found with two bit scans.
 //
-// Same-time order comes for free: every bucket holds its events in
-// scheduling order, because scheduling appends the newest event, unlinking
-// keeps the order of the others, and a cascade distributes a bucket, in
-// order, into buckets that are all empty (every level below it is). Of the
-// events of one time, the first in its bucket is the first scheduled: the
-// wheel yields (time, seq) order without ever comparing sequence numbers.
+// Buckets are kept sorted on time: scheduling usually appends (the new
+// event is the latest of its bucket), or else walks a few nodes from the
+// head; a bucket where the walk would be longer is marked unsorted and
+// appended to. So the earliest event is usually the head of the lowest
+// bucket: at level 0 or 1 (256 ps wide) it is simply unlinked, and cur
+// moves up to its time, about to become now, when that empties the bucket
+// (no event is left at or below it, so every event keeps its place). A
+// lowest bucket of a higher level holding several events is cascaded: cur
+// moves up to its earliest event's time and the others move to lower
+// levels (at least one level down per cascade), so that the events
+// scheduled next land at level 1 rather than in the same wide bucket. An
+// unsorted lowest bucket is searched: if it holds few events its earliest
+// is unlinked, else it is cascaded. A far time (a 10 ms timeout) just
+// starts at a higher level. The buckets are linked lists through the
+// nodes, so the wheel is the node array plus a few cache lines of bucket
+// heads.
+//
+// Same-time order comes for free: every bucket holds the events of one
+// time in scheduling order, because scheduling puts the newest event after
+// every event of its time (appended, or inserted after the last one not
+// later than it), unlinking keeps the order of the others, and a cascade
+// distributes a bucket, in order, into buckets that are all empty (every
+// level below it is). Of the events of one time, the first in its bucket is
+// the first scheduled: the wheel yields (time, seq) order without ever
+// comparing sequence numbers.
 //
 // Buckets are 256 wide: the simulator's events lie between a fraction of a
 // nanosecond and about 100 ns ahead, so most land in level 1, whose
@@ -44,9 +61,21 @@ const (
 	// which they are swept out (once they also outnumber the live ones).
 	wheelCompactMin = 4096
 
-	// lazyMax is the most events a lowest bucket can hold for its earliest
-	// to be unlinked where it is, without cascading the bucket.
+	// lazyMax is the most events an unsorted lowest bucket can hold for
+	// its earliest to be unlinked where it is, without cascading the
+	// bucket.
 	lazyMax = 4
+
+	// walkMax is the most nodes insert passes to keep a bucket sorted.
+	walkMax = 4
+
+	// cascadeFrom is the lowest level whose sorted buckets are cascaded
+	// when they hold several events, rather than popped at their head.
+	// Level-1 buckets are 256 ps wide and hold a few events at most;
+	// level-2 buckets, 65 ns wide, collect the events of the next 65 ns
+	// while level 1 is in use: cascading them once moves the reference
+	// time up, so that the events scheduled next land in level 1.
+	cascadeFrom = 2
 )
 
 // A level's occupancy is a two-level bitmap: sum has a bit per word of w.
@@ -104,14 +133,26 @@ var levelOf = func() (t [65]uint8) {
 	return t
 }()
 
-// insert appends node r, due at at >= e.cur, to its bucket.
+// insert puts node r, due at at >= e.cur, in its bucket. It keeps a sorted
+// bucket sorted: usually r is the latest of its bucket and is appended;
+// otherwise it goes after the last node due at or before at if that is
+// among the first walkMax, else it is appended and the bucket is marked
+// unsorted (so that a crowded bucket never costs a long walk).
 func (e *Engine) insert(r uint32, at Time) {
 	l := levelOf[bits.Len64(uint64(at^e.cur))]
 	b := int(uint64(at)>>(wheelBits*l&63)) & wheelMask
 	q := &e.bkt[l][b]
 	t := q.tail
+	tn := &e.nodes[t] // the sentinel node 0 if the bucket is empty
+	e.queued++
+	if tn.at > at { // never for node 0, which is never scheduled: its at is 0
+		if !q.unsorted && e.insertSorted(q, r, at) {
+			return
+		}
+		q.unsorted = true
+	}
 	e.nodes[r].next = 0
-	e.nodes[t].next = r // the sentinel node 0 if the bucket is empty
+	tn.next = r
 	h := q.head
 	if t == 0 {
 		h = r
@@ -119,7 +160,26 @@ func (e *Engine) insert(r uint32, at Time) {
 	q.head, q.tail = h, r
 	e.occ[l].set(b)
 	e.levels |= 1 << l
-	e.queued++
+}
+
+// insertSorted links node r into the sorted bucket q, whose tail is due
+// after at, after the last node due at or before at, if that is one of the
+// first walkMax nodes; else it reports false and leaves q as it was.
+func (e *Engine) insertSorted(q *bucket, r uint32, at Time) bool {
+	prev, x := uint32(0), q.head
+	for i := 0; e.nodes[x].at <= at; i++ {
+		if i == walkMax {
+			return false
+		}
+		prev, x = x, e.nodes[x].next
+	}
+	e.nodes[r].next = x
+	if prev == 0 {
+		q.head = r
+	} else {
+		e.nodes[prev].next = r
+	}
+	return true
 }
 
 // next unqueues and returns the earliest pending event if it is due at or
@@ -133,7 +193,9 @@ func (e *Engine) next(limit Time) uint32 {
 	}
 	for e.levels != 0 {
 		if e.levels&1 != 0 {
-			// The front of the lowest level-0 bucket is the earliest event.
+			// A level-0 bucket holds events of one time, in
+			// scheduling order: the front of the lowest one is the
+			// earliest event.
 			b := e.occ[0].first()
 			q := &e.bkt[0][b]
 			r := q.head
@@ -156,21 +218,40 @@ func (e *Engine) next(limit Time) uint32 {
 			e.release(r)
 			continue
 		}
-		// Level 0 is empty: the earliest event is in the lowest bucket.
+		// The earliest event is in the lowest bucket of the lowest
+		// level; at its head if the bucket is sorted.
 		l := bits.TrailingZeros16(e.levels)
 		b := e.occ[l].first()
 		q := &e.bkt[l][b]
 		r := q.head
-		if r == q.tail { // one event, the common case in a sparse queue
+		if !q.unsorted {
 			n := &e.nodes[r]
-			if n.pending() && n.at > limit {
+			live := n.pending()
+			if live && n.at > limit {
 				e.nextAt, e.nextOK = n.at, true
 				return 0
 			}
-			e.take(l, b)
+			if live && l >= cascadeFrom && r != q.tail {
+				// A wide bucket holding several events: they
+				// are cascaded to narrower ones.
+				return e.cascade(l, b, n.at)
+			}
+			q.head = n.next
 			e.queued--
-			if n.pending() {
-				e.cur = n.at
+			if q.head == 0 {
+				q.tail = 0
+				if e.occ[l].clear(b) {
+					e.levels &^= 1 << l
+				}
+				// Nothing is left in this bucket or below: the
+				// reference time can move up to the event's
+				// time, about to become now, and every queued
+				// event keeps its level and bucket.
+				if live {
+					e.cur = n.at
+				}
+			}
+			if live {
 				return r
 			}
 			e.release(r)
@@ -252,6 +333,9 @@ func (e *Engine) unlink(l, b int, prev, x uint32) {
 	if q.tail == x {
 		q.tail = prev
 	}
+	if q.head == q.tail {
+		q.unsorted = false // one node or none
+	}
 	if q.head == 0 && e.occ[l].clear(b) {
 		e.levels &^= 1 << l
 	}
@@ -285,7 +369,7 @@ func (e *Engine) compact() {
 	for l := 0; l < wheelLevels; l++ {
 		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
 			q := &e.bkt[l][b]
-			r := q.head
+			r, unsorted := q.head, q.unsorted
 			*q = bucket{}
 			for r != 0 {
 				n := &e.nodes[r]
@@ -303,6 +387,8 @@ func (e *Engine) compact() {
 				}
 				q.tail = x
 			}
+			// Dropping nodes keeps the others' order.
+			q.unsorted = unsorted && q.head != q.tail
 			if q.head == 0 {
 				e.occ[l].clear(b)
 			}
