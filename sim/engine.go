@@ -184,7 +184,7 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		l[j] = entry{at: at, key: e.seq<<slotBits | uint64(r)}
 		e.list = l
 	} else {
-		e.insert(r, at)
+		e.insertNode(r, n, at)
 		if e.nextOK && at < e.nextAt {
 			e.nextAt = at
 		}

@@ -139,6 +139,11 @@ var levelOf = func() (t [65]uint8) {
 // among the first walkMax, else it is appended and the bucket is marked
 // unsorted (so that a crowded bucket never costs a long walk).
 func (e *Engine) insert(r uint32, at Time) {
+	e.insertNode(r, &e.nodes[r], at)
+}
+
+// insertNode is insert for a caller that holds n, node r.
+func (e *Engine) insertNode(r uint32, n *node, at Time) {
 	l := levelOf[bits.Len64(uint64(at^e.cur))]
 	b := int(uint64(at)>>(wheelBits*l&63)) & wheelMask
 	q := &e.bkt[l][b]
@@ -146,12 +151,12 @@ func (e *Engine) insert(r uint32, at Time) {
 	tn := &e.nodes[t] // the sentinel node 0 if the bucket is empty
 	e.queued++
 	if tn.at > at { // never for node 0, which is never scheduled: its at is 0
-		if !q.unsorted && e.insertSorted(q, r, at) {
+		if !q.unsorted && e.insertSorted(q, r, n, at) {
 			return
 		}
 		q.unsorted = true
 	}
-	e.nodes[r].next = 0
+	n.next = 0
 	tn.next = r
 	h := q.head
 	if t == 0 {
@@ -165,7 +170,7 @@ func (e *Engine) insert(r uint32, at Time) {
 // insertSorted links node r into the sorted bucket q, whose tail is due
 // after at, after the last node due at or before at, if that is one of the
 // first walkMax nodes; else it reports false and leaves q as it was.
-func (e *Engine) insertSorted(q *bucket, r uint32, at Time) bool {
+func (e *Engine) insertSorted(q *bucket, r uint32, n *node, at Time) bool {
 	prev, x := uint32(0), q.head
 	for i := 0; e.nodes[x].at <= at; i++ {
 		if i == walkMax {
@@ -173,7 +178,7 @@ func (e *Engine) insertSorted(q *bucket, r uint32, at Time) bool {
 		}
 		prev, x = x, e.nodes[x].next
 	}
-	e.nodes[r].next = x
+	n.next = x
 	if prev == 0 {
 		q.head = r
 	} else {
@@ -314,7 +319,7 @@ func (e *Engine) cascade(l, b int, m Time) uint32 {
 		case run == 0 && n.at == m:
 			run = x
 		default:
-			e.insert(x, n.at)
+			e.insertNode(x, n, n.at)
 		}
 	}
 	return run
