@@ -45,17 +45,19 @@ type bucket struct {
 // the first scheduled: the wheel yields (time, seq) order without ever
 // comparing sequence numbers.
 //
-// Buckets are 256 wide: the simulator's events lie between a fraction of a
-// nanosecond and about 100 ns ahead, so most land in level 1, whose
-// buckets are 256 ps wide and rarely hold more than one event (narrower
-// levels put them in buckets of several events that have to be searched
-// or cascaded).
+// Levels are 256 buckets wide, except level 1, 4096 wide: the simulator's
+// events lie between a fraction of a nanosecond and about 100 ns ahead, so
+// most land in level 1, whose buckets are 256 ps wide and rarely hold more
+// than one event (narrower levels put them in buckets of several events
+// that have to be searched or cascaded). Level 1 spans 1 us, so that few
+// events cross into level 2 (with 256 buckets, a 65 ns span, a quarter
+// did, and most of them were cascaded back down).
 const (
-	wheelBits   = 8
-	wheelSize   = 1 << wheelBits
-	wheelMask   = wheelSize - 1
-	wheelWords  = wheelSize / 64
-	wheelLevels = (63 + wheelBits - 1) / wheelBits // Time is a non-negative int64
+	wheelBits    = 8                                                 // digit width of every level but level 1
+	wideBits     = 12                                                // level 1's digit width
+	wheelLevels  = 2 + (63-wheelBits-wideBits+wheelBits-1)/wheelBits // Time is a non-negative int64
+	wheelBuckets = (wheelLevels-1)<<wheelBits + 1<<wideBits
+	wheelWords   = 1 << wideBits / 64 // occupancy words of the widest level
 
 	// wheelCompactMin is the number of cancelled events still queued above
 	// which they are swept out (once they also outnumber the live ones).
@@ -72,14 +74,39 @@ const (
 	// cascadeFrom is the lowest level whose sorted buckets are cascaded
 	// when they hold several events, rather than popped at their head.
 	// Level-1 buckets are 256 ps wide and hold a few events at most;
-	// level-2 buckets, 65 ns wide, collect the events of the next 65 ns
-	// while level 1 is in use: cascading them once moves the reference
-	// time up, so that the events scheduled next land in level 1.
+	// level-2 buckets, 1 us wide, collect the events beyond level 1's
+	// span: cascading them once moves the reference time up, so that the
+	// events scheduled next land in level 1.
 	cascadeFrom = 2
 )
 
 // A level's occupancy is a two-level bitmap: sum has a bit per word of w.
 var _ [64 - wheelWords]struct{}
+
+// wheelLevel is where a level's digit lies in a time and where its buckets
+// lie in Engine.bkt.
+type wheelLevel struct {
+	shift uint // the digit is (at >> shift) & mask
+	mask  int
+	base  int // bucket b of the level is bkt[base+b]
+}
+
+var levels = func() (t [wheelLevels]wheelLevel) {
+	shift, base := uint(0), 0
+	for l := range t {
+		bits := wheelBits
+		if l == 1 {
+			bits = wideBits
+		}
+		t[l] = wheelLevel{shift: shift, mask: 1<<bits - 1, base: base}
+		shift += uint(bits)
+		base += 1 << bits
+	}
+	return t
+}()
+
+// bucket returns bucket b of level l.
+func (e *Engine) bucket(l, b int) *bucket { return &e.bkt[levels[l].base+b] }
 
 // occupancy says which buckets of a level are non-empty: bit b%64 of w[b/64]
 // for bucket b, and bit i of sum when w[i] is not zero.
@@ -125,10 +152,15 @@ func (o *occupancy) after(b int) int {
 	return -1
 }
 
-// levelOf maps bits.Len64(at ^ cur) to the level of an event at at.
+// levelOf maps bits.Len64(at ^ cur) to the level of an event at at: the
+// level whose digit holds the highest bit in which at differs from cur.
 var levelOf = func() (t [65]uint8) {
 	for n := 1; n <= 64; n++ {
-		t[n] = uint8(min((n-1)/wheelBits, wheelLevels-1))
+		l := 0
+		for l+1 < wheelLevels && levels[l+1].shift <= uint(n-1) {
+			l++
+		}
+		t[n] = uint8(l)
 	}
 	return t
 }()
@@ -145,8 +177,9 @@ func (e *Engine) insert(r uint32, at Time) {
 // insertNode is insert for a caller that holds n, node r.
 func (e *Engine) insertNode(r uint32, n *node, at Time) {
 	l := levelOf[bits.Len64(uint64(at^e.cur))]
-	b := int(uint64(at)>>(wheelBits*l&63)) & wheelMask
-	q := &e.bkt[l][b]
+	lv := &levels[l]
+	b := int(uint64(at)>>lv.shift) & lv.mask
+	q := &e.bkt[lv.base+b]
 	t := q.tail
 	tn := &e.nodes[t] // the sentinel node 0 if the bucket is empty
 	e.queued++
@@ -202,7 +235,7 @@ func (e *Engine) next(limit Time) uint32 {
 			// scheduling order: the front of the lowest one is the
 			// earliest event.
 			b := e.occ[0].first()
-			q := &e.bkt[0][b]
+			q := &e.bkt[b] // level 0's buckets come first
 			r := q.head
 			n := &e.nodes[r]
 			if n.pending() && n.at > limit {
@@ -227,7 +260,7 @@ func (e *Engine) next(limit Time) uint32 {
 		// level; at its head if the bucket is sorted.
 		l := bits.TrailingZeros16(e.levels)
 		b := e.occ[l].first()
-		q := &e.bkt[l][b]
+		q := e.bucket(l, b)
 		r := q.head
 		if !q.unsorted {
 			n := &e.nodes[r]
@@ -328,7 +361,7 @@ func (e *Engine) cascade(l, b int, m Time) uint32 {
 // unlink removes node x, which follows node prev (0: x is the head), from
 // bucket b of level l.
 func (e *Engine) unlink(l, b int, prev, x uint32) {
-	q := &e.bkt[l][b]
+	q := e.bucket(l, b)
 	nx := e.nodes[x].next
 	if prev == 0 {
 		q.head = nx
@@ -350,7 +383,7 @@ func (e *Engine) unlink(l, b int, prev, x uint32) {
 // take unlinks bucket b of level l from the wheel and returns its head;
 // the caller accounts for its nodes.
 func (e *Engine) take(l, b int) uint32 {
-	q := &e.bkt[l][b]
+	q := e.bucket(l, b)
 	r := q.head
 	*q = bucket{}
 	if e.occ[l].clear(b) {
@@ -373,7 +406,7 @@ func (e *Engine) peek() (Time, bool) {
 func (e *Engine) compact() {
 	for l := 0; l < wheelLevels; l++ {
 		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
-			q := &e.bkt[l][b]
+			q := e.bucket(l, b)
 			r, unsorted := q.head, q.unsorted
 			*q = bucket{}
 			for r != 0 {
