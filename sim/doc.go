@@ -8,9 +8,9 @@
 //
 // The queue (engine.go, list.go, wheel.go) is a sorted list while few
 // events are pending and a radix wheel (a hierarchical timing wheel with
-// exact times, 256 buckets per level) when many are; both give exact (time, seq)
-// order, neither allocates per event, and cancelled events are swept out
-// rather than left to pile up. Event nodes are recycled through a free list
+// exact times, 256 buckets per level, 4096 at level 1) when many are; both
+// give exact (time, seq) order, neither allocates per event, and cancelled
+// events are swept out rather than left to pile up. Event nodes are recycled through a free list
 // linked through the nodes themselves; Schedule inserts into the list by
 // hand, comparing times only (a new event has the largest sequence number,
 // so it goes after every pending event of its time).
@@ -22,7 +22,16 @@
 // about 60 % slower; marking wheel buckets whose times never decrease (to
 // take their head without a scan) did not help either, nor did a sorted
 // front list for the wheel (events due within 4 to 64 ns of the wheel's
-// earliest kept in the list, the wheel refilling it when empty).
+// earliest kept in the list, the wheel refilling it when empty). What did
+// help (RandomTraffic 7 % fewer instructions, about 4 % faster): keeping
+// buckets sorted by a short walk on insertion, so the lowest level-1
+// bucket's head is taken without a scan, and cascading the wider level-2
+// buckets whenever they hold several events, which keeps the reference
+// time close to now and the events in level 1. Keeping all buckets sorted
+// with no cascade was 20 % worse: the reference time lagged, and events
+// piled into level-2 buckets. A level 1 of 4096 buckets (1 us) in place
+// of 256 (65 ns), so that a few % of events rather than a quarter cross
+// into level 2 and are cascaded back: engine instructions -6 %.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //

@@ -112,7 +112,7 @@ type Engine struct {
 	running bool
 
 	occ [wheelLevels]occupancy // which buckets of each level are non-empty
-	bkt [wheelLevels][wheelSize]bucket
+	bkt [wheelBuckets]bucket   // level by level (wheel.go: levels)
 }
 
 // New returns an engine at time zero whose component streams derive from seed.
@@ -184,7 +184,7 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		l[j] = entry{at: at, key: e.seq<<slotBits | uint64(r)}
 		e.list = l
 	} else {
-		e.insert(r, at)
+		e.insertNode(r, n, at)
 		if e.nextOK && at < e.nextAt {
 			e.nextAt = at
 		}
@@ -355,7 +355,7 @@ func (e *Engine) toList() {
 	}
 	for l := 0; l < wheelLevels; l++ {
 		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
-			for r := e.bkt[l][b].head; r != 0; {
+			for r := e.bucket(l, b).head; r != 0; {
 				n := &e.nodes[r]
 				x := r
 				r = n.next
@@ -366,7 +366,7 @@ func (e *Engine) toList() {
 				e.seq++
 				h = append(h, entry{at: n.at, key: e.seq<<slotBits | uint64(x)})
 			}
-			e.bkt[l][b] = bucket{}
+			*e.bucket(l, b) = bucket{}
 		}
 		e.occ[l] = occupancy{}
 	}

@@ -2,8 +2,13 @@ package sim
 
 import "math/bits"
 
-// bucket is a FIFO of queued nodes linked through node.next; 0 when empty.
-type bucket struct{ head, tail uint32 }
+// bucket is a list of queued nodes linked through node.next; 0 when empty.
+// Unless unsorted is set, it is sorted on time, same-time nodes in
+// insertion order, so its head is its earliest node.
+type bucket struct {
+	head, tail uint32
+	unsorted   bool
+}
 
 // The radix wheel (a hierarchical timing wheel with exact times) has
 // wheelLevels levels of wheelSize buckets. Relative to a reference time cur
@@ -11,46 +16,97 @@ type bucket struct{ head, tail uint32 }
 // level of the highest base-wheelSize digit in which its time differs from
 // cur, in the bucket named by that digit of its time. So a level-0 bucket
 // holds events of one time, every event of a lower (level, bucket) is
-// earlier than every event of a higher one, and the earliest event is found
-// with two bit scans. Scheduling is an O(1) append. When level 0 is empty,
-// the earliest event is in the lowest bucket: if the bucket holds few
-// events it is simply unlinked; otherwise the bucket is cascaded: cur moves
-// up to the event's time, which is about to become now, and the others
-// move to lower levels (at least one level down per cascade). A far time (a
-// 10 ms timeout) just starts at a higher level. The buckets are linked
-// lists through the nodes, so the wheel is the node array plus a few cache
-// lines of bucket heads.
+// earlier than every event of a higher one, and the earliest event is in
+// the lowest bucket of the lowest level, found with two bit scans.
 //
-// Same-time order comes for free: every bucket holds its events in
-// scheduling order, because scheduling appends the newest event, unlinking
-// keeps the order of the others, and a cascade distributes a bucket, in
-// order, into buckets that are all empty (every level below it is). Of the
-// events of one time, the first in its bucket is the first scheduled: the
-// wheel yields (time, seq) order without ever comparing sequence numbers.
+// Buckets are kept sorted on time: scheduling usually appends (the new
+// event is the latest of its bucket), or else walks a few nodes from the
+// head; a bucket where the walk would be longer is marked unsorted and
+// appended to. So the earliest event is usually the head of the lowest
+// bucket: at level 0 or 1 (256 ps wide) it is simply unlinked, and cur
+// moves up to its time, about to become now, when that empties the bucket
+// (no event is left at or below it, so every event keeps its place). A
+// lowest bucket of a higher level holding several events is cascaded: cur
+// moves up to its earliest event's time and the others move to lower
+// levels (at least one level down per cascade), so that the events
+// scheduled next land at level 1 rather than in the same wide bucket. An
+// unsorted lowest bucket is searched: if it holds few events its earliest
+// is unlinked, else it is cascaded. A far time (a 10 ms timeout) just
+// starts at a higher level. The buckets are linked lists through the
+// nodes, so the wheel is the node array plus a few cache lines of bucket
+// heads.
 //
-// Buckets are 256 wide: the simulator's events lie between a fraction of a
-// nanosecond and about 100 ns ahead, so most land in level 1, whose
-// buckets are 256 ps wide and rarely hold more than one event (narrower
-// levels put them in buckets of several events that have to be searched
-// or cascaded).
+// Same-time order comes for free: every bucket holds the events of one
+// time in scheduling order, because scheduling puts the newest event after
+// every event of its time (appended, or inserted after the last one not
+// later than it), unlinking keeps the order of the others, and a cascade
+// distributes a bucket, in order, into buckets that are all empty (every
+// level below it is). Of the events of one time, the first in its bucket is
+// the first scheduled: the wheel yields (time, seq) order without ever
+// comparing sequence numbers.
+//
+// Levels are 256 buckets wide, except level 1, 4096 wide: the simulator's
+// events lie between a fraction of a nanosecond and about 100 ns ahead, so
+// most land in level 1, whose buckets are 256 ps wide and rarely hold more
+// than one event (narrower levels put them in buckets of several events
+// that have to be searched or cascaded). Level 1 spans 1 us, so that few
+// events cross into level 2 (with 256 buckets, a 65 ns span, a quarter
+// did, and most of them were cascaded back down).
 const (
-	wheelBits   = 8
-	wheelSize   = 1 << wheelBits
-	wheelMask   = wheelSize - 1
-	wheelWords  = wheelSize / 64
-	wheelLevels = (63 + wheelBits - 1) / wheelBits // Time is a non-negative int64
+	wheelBits    = 8                                                 // digit width of every level but level 1
+	wideBits     = 12                                                // level 1's digit width
+	wheelLevels  = 2 + (63-wheelBits-wideBits+wheelBits-1)/wheelBits // Time is a non-negative int64
+	wheelBuckets = (wheelLevels-1)<<wheelBits + 1<<wideBits
+	wheelWords   = 1 << wideBits / 64 // occupancy words of the widest level
 
 	// wheelCompactMin is the number of cancelled events still queued above
 	// which they are swept out (once they also outnumber the live ones).
 	wheelCompactMin = 4096
 
-	// lazyMax is the most events a lowest bucket can hold for its earliest
-	// to be unlinked where it is, without cascading the bucket.
+	// lazyMax is the most events an unsorted lowest bucket can hold for
+	// its earliest to be unlinked where it is, without cascading the
+	// bucket.
 	lazyMax = 4
+
+	// walkMax is the most nodes insert passes to keep a bucket sorted.
+	walkMax = 4
+
+	// cascadeFrom is the lowest level whose sorted buckets are cascaded
+	// when they hold several events, rather than popped at their head.
+	// Level-1 buckets are 256 ps wide and hold a few events at most;
+	// level-2 buckets, 1 us wide, collect the events beyond level 1's
+	// span: cascading them once moves the reference time up, so that the
+	// events scheduled next land in level 1.
+	cascadeFrom = 2
 )
 
 // A level's occupancy is a two-level bitmap: sum has a bit per word of w.
 var _ [64 - wheelWords]struct{}
+
+// wheelLevel is where a level's digit lies in a time and where its buckets
+// lie in Engine.bkt.
+type wheelLevel struct {
+	shift uint // the digit is (at >> shift) & mask
+	mask  int
+	base  int // bucket b of the level is bkt[base+b]
+}
+
+var levels = func() (t [wheelLevels]wheelLevel) {
+	shift, base := uint(0), 0
+	for l := range t {
+		bits := wheelBits
+		if l == 1 {
+			bits = wideBits
+		}
+		t[l] = wheelLevel{shift: shift, mask: 1<<bits - 1, base: base}
+		shift += uint(bits)
+		base += 1 << bits
+	}
+	return t
+}()
+
+// bucket returns bucket b of level l.
+func (e *Engine) bucket(l, b int) *bucket { return &e.bkt[levels[l].base+b] }
 
 // occupancy says which buckets of a level are non-empty: bit b%64 of w[b/64]
 // for bucket b, and bit i of sum when w[i] is not zero.
@@ -96,22 +152,45 @@ func (o *occupancy) after(b int) int {
 	return -1
 }
 
-// levelOf maps bits.Len64(at ^ cur) to the level of an event at at.
+// levelOf maps bits.Len64(at ^ cur) to the level of an event at at: the
+// level whose digit holds the highest bit in which at differs from cur.
 var levelOf = func() (t [65]uint8) {
 	for n := 1; n <= 64; n++ {
-		t[n] = uint8(min((n-1)/wheelBits, wheelLevels-1))
+		l := 0
+		for l+1 < wheelLevels && levels[l+1].shift <= uint(n-1) {
+			l++
+		}
+		t[n] = uint8(l)
 	}
 	return t
 }()
 
-// insert appends node r, due at at >= e.cur, to its bucket.
+// insert puts node r, due at at >= e.cur, in its bucket. It keeps a sorted
+// bucket sorted: usually r is the latest of its bucket and is appended;
+// otherwise it goes after the last node due at or before at if that is
+// among the first walkMax, else it is appended and the bucket is marked
+// unsorted (so that a crowded bucket never costs a long walk).
 func (e *Engine) insert(r uint32, at Time) {
+	e.insertNode(r, &e.nodes[r], at)
+}
+
+// insertNode is insert for a caller that holds n, node r.
+func (e *Engine) insertNode(r uint32, n *node, at Time) {
 	l := levelOf[bits.Len64(uint64(at^e.cur))]
-	b := int(uint64(at)>>(wheelBits*l&63)) & wheelMask
-	q := &e.bkt[l][b]
+	lv := &levels[l]
+	b := int(uint64(at)>>lv.shift) & lv.mask
+	q := &e.bkt[lv.base+b]
 	t := q.tail
-	e.nodes[r].next = 0
-	e.nodes[t].next = r // the sentinel node 0 if the bucket is empty
+	tn := &e.nodes[t] // the sentinel node 0 if the bucket is empty
+	e.queued++
+	if tn.at > at { // never for node 0, which is never scheduled: its at is 0
+		if !q.unsorted && e.insertSorted(q, r, n, at) {
+			return
+		}
+		q.unsorted = true
+	}
+	n.next = 0
+	tn.next = r
 	h := q.head
 	if t == 0 {
 		h = r
@@ -119,7 +198,26 @@ func (e *Engine) insert(r uint32, at Time) {
 	q.head, q.tail = h, r
 	e.occ[l].set(b)
 	e.levels |= 1 << l
-	e.queued++
+}
+
+// insertSorted links node r into the sorted bucket q, whose tail is due
+// after at, after the last node due at or before at, if that is one of the
+// first walkMax nodes; else it reports false and leaves q as it was.
+func (e *Engine) insertSorted(q *bucket, r uint32, n *node, at Time) bool {
+	prev, x := uint32(0), q.head
+	for i := 0; e.nodes[x].at <= at; i++ {
+		if i == walkMax {
+			return false
+		}
+		prev, x = x, e.nodes[x].next
+	}
+	n.next = x
+	if prev == 0 {
+		q.head = r
+	} else {
+		e.nodes[prev].next = r
+	}
+	return true
 }
 
 // next unqueues and returns the earliest pending event if it is due at or
@@ -133,9 +231,11 @@ func (e *Engine) next(limit Time) uint32 {
 	}
 	for e.levels != 0 {
 		if e.levels&1 != 0 {
-			// The front of the lowest level-0 bucket is the earliest event.
+			// A level-0 bucket holds events of one time, in
+			// scheduling order: the front of the lowest one is the
+			// earliest event.
 			b := e.occ[0].first()
-			q := &e.bkt[0][b]
+			q := &e.bkt[b] // level 0's buckets come first
 			r := q.head
 			n := &e.nodes[r]
 			if n.pending() && n.at > limit {
@@ -156,21 +256,40 @@ func (e *Engine) next(limit Time) uint32 {
 			e.release(r)
 			continue
 		}
-		// Level 0 is empty: the earliest event is in the lowest bucket.
+		// The earliest event is in the lowest bucket of the lowest
+		// level; at its head if the bucket is sorted.
 		l := bits.TrailingZeros16(e.levels)
 		b := e.occ[l].first()
-		q := &e.bkt[l][b]
+		q := e.bucket(l, b)
 		r := q.head
-		if r == q.tail { // one event, the common case in a sparse queue
+		if !q.unsorted {
 			n := &e.nodes[r]
-			if n.pending() && n.at > limit {
+			live := n.pending()
+			if live && n.at > limit {
 				e.nextAt, e.nextOK = n.at, true
 				return 0
 			}
-			e.take(l, b)
+			if live && l >= cascadeFrom && r != q.tail {
+				// A wide bucket holding several events: they
+				// are cascaded to narrower ones.
+				return e.cascade(l, b, n.at)
+			}
+			q.head = n.next
 			e.queued--
-			if n.pending() {
-				e.cur = n.at
+			if q.head == 0 {
+				q.tail = 0
+				if e.occ[l].clear(b) {
+					e.levels &^= 1 << l
+				}
+				// Nothing is left in this bucket or below: the
+				// reference time can move up to the event's
+				// time, about to become now, and every queued
+				// event keeps its level and bucket.
+				if live {
+					e.cur = n.at
+				}
+			}
+			if live {
 				return r
 			}
 			e.release(r)
@@ -233,7 +352,7 @@ func (e *Engine) cascade(l, b int, m Time) uint32 {
 		case run == 0 && n.at == m:
 			run = x
 		default:
-			e.insert(x, n.at)
+			e.insertNode(x, n, n.at)
 		}
 	}
 	return run
@@ -242,7 +361,7 @@ func (e *Engine) cascade(l, b int, m Time) uint32 {
 // unlink removes node x, which follows node prev (0: x is the head), from
 // bucket b of level l.
 func (e *Engine) unlink(l, b int, prev, x uint32) {
-	q := &e.bkt[l][b]
+	q := e.bucket(l, b)
 	nx := e.nodes[x].next
 	if prev == 0 {
 		q.head = nx
@@ -251,6 +370,9 @@ func (e *Engine) unlink(l, b int, prev, x uint32) {
 	}
 	if q.tail == x {
 		q.tail = prev
+	}
+	if q.head == q.tail {
+		q.unsorted = false // one node or none
 	}
 	if q.head == 0 && e.occ[l].clear(b) {
 		e.levels &^= 1 << l
@@ -261,7 +383,7 @@ func (e *Engine) unlink(l, b int, prev, x uint32) {
 // take unlinks bucket b of level l from the wheel and returns its head;
 // the caller accounts for its nodes.
 func (e *Engine) take(l, b int) uint32 {
-	q := &e.bkt[l][b]
+	q := e.bucket(l, b)
 	r := q.head
 	*q = bucket{}
 	if e.occ[l].clear(b) {
@@ -284,8 +406,8 @@ func (e *Engine) peek() (Time, bool) {
 func (e *Engine) compact() {
 	for l := 0; l < wheelLevels; l++ {
 		for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
-			q := &e.bkt[l][b]
-			r := q.head
+			q := e.bucket(l, b)
+			r, unsorted := q.head, q.unsorted
 			*q = bucket{}
 			for r != 0 {
 				n := &e.nodes[r]
@@ -303,6 +425,8 @@ func (e *Engine) compact() {
 				}
 				q.tail = x
 			}
+			// Dropping nodes keeps the others' order.
+			q.unsorted = unsorted && q.head != q.tail
 			if q.head == 0 {
 				e.occ[l].clear(b)
 			}
