@@ -636,7 +636,7 @@ func (p *pkg) probe(m *mem.Msg) bool {
 	var st uint8
 	if t := p.txn(line); t != nil {
 		ctx.t, st = t, t.st
-		if st >= pSX && st != pIX {
+		if ordering(st) {
 			// The copies are still the package's to write: merge what
 			// the L1s wrote before answering.
 			if _, dirty := p.sync(line); dirty && st == pEX {
@@ -673,7 +673,7 @@ func (p *pkg) maybeComplete(ctx *pctx) {
 	ctx.m = nil
 	read := t.st == pIS || t.st == pISd || (t.st == pIX && t.kind == KGetS)
 	switch {
-	case t.st >= pSX && t.st != pIX:
+	case ordering(t.st):
 		p.fire(ctx, t.st, peOrdered)
 	case read:
 		if t.homeShared || t.shared {
@@ -723,10 +723,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	case paAllocWB:
 		ctx.t = p.newTxn(line, false, ctx.id)
 	case paSendGetS, paSendGetM, paSendUpg:
-		k := KGetS + mem.Kind(a-paSendGetS)
-		t.kind = k
-		p.stats.Requests[k-KGetS]++
-		p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(line), t), 0)
+		p.sendRequest(t, KGetS+mem.Kind(a-paSendGetS))
 	case paSendPutM, paSendPutO, paSendPutE:
 		k := KPutM + mem.Kind(a-paSendPutM)
 		t.kind = k
@@ -741,9 +738,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		if t.cl.find(line) != nil {
 			k = KUpg
 		}
-		t.kind = k
-		p.stats.Requests[k-KGetS]++
-		p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(line), t), 0)
+		p.sendRequest(t, k)
 	case paRestore:
 		p.restore(ctx, st)
 	case paSendDataReq:
@@ -900,6 +895,17 @@ func (p *pkg) capture(ctx *pctx) {
 		ctx.data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
 	}
 }
+
+// sendRequest sends t's request (GetS, GetM or Upg) to the line's home.
+func (p *pkg) sendRequest(t *ptxn, k mem.Kind) {
+	t.kind = k
+	p.stats.Requests[k-KGetS]++
+	p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(t.line), t), 0)
+}
+
+// ordering reports whether st is an ordered on-chip transfer still holding
+// the line (SX, EX, OX, MX; not IX, which lost it).
+func ordering(st uint8) bool { return st >= pSX && st != pIX }
 
 // needsOrder reports whether serving r on chip (package state st, event
 // peRead or peWrite) would take a sibling cluster's copy of a line homed
