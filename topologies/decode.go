@@ -127,6 +127,13 @@ type rawMemory struct {
 	latency   quantity
 	latPos    pos
 	bandwidth BytesPerSecond
+	banks     int
+	banksPos  pos
+	row       Bytes
+	rowPos    pos
+	rowCycle  quantity
+	cyclePos  pos
+	hasCycle  bool
 }
 
 type rawHub struct {
@@ -405,7 +412,7 @@ func decodeCores(s *errorSink, n *yaml.Node, path string) []rawCoreRef {
 }
 
 func decodeMemory(s *errorSink, n *yaml.Node, path string) *rawMemory {
-	o := s.object(n, path, "base", "size", "latency", "bandwidth")
+	o := s.object(n, path, "base", "size", "latency", "bandwidth", "banks", "row", "row_cycle")
 	if o == nil {
 		return nil
 	}
@@ -417,6 +424,19 @@ func decodeMemory(s *errorSink, n *yaml.Node, path string) *rawMemory {
 	m.latency, _ = o.duration("latency", true)
 	m.latPos = o.pos("latency")
 	m.bandwidth, _ = o.bandwidth("bandwidth", false)
+	m.rowCycle, m.hasCycle = o.duration("row_cycle", false)
+	m.cyclePos = o.pos("row_cycle")
+	v, _ := o.integer("banks", m.hasCycle, 1, 64)
+	m.banks, m.banksPos = int(v), o.pos("banks")
+	m.row, _ = o.size("row", m.hasCycle)
+	m.rowPos = o.pos("row")
+	if !m.hasCycle {
+		for _, k := range []string{"banks", "row"} {
+			if o.get(k, false) != nil {
+				s.add(o.pos(k).line, join(path, k), "%s only means something with row_cycle (the DRAM bank model): give row_cycle too, or drop it", k)
+			}
+		}
+	}
 	return m
 }
 

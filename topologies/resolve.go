@@ -314,6 +314,15 @@ func (r *resolver) packages() {
 
 func (r *resolver) mem(m *rawMemory, clock Hz, clockName string) *Memory {
 	out := &Memory{Base: m.base, Size: m.size, Latency: r.toPs(m.latency, m.latPos, clock, clockName), Bandwidth: m.bandwidth}
+	if m.hasCycle {
+		out.Banks, out.Row, out.RowCycle = m.banks, m.row, r.toPs(m.rowCycle, m.cyclePos, clock, clockName)
+		if m.row < 64 || m.row&(m.row-1) != 0 {
+			r.s.add(m.rowPos.line, m.rowPos.path, "row %s is not a power of two of at least one 64B line", m.row)
+		}
+		if out.RowCycle <= 0 {
+			r.s.add(m.cyclePos.line, m.cyclePos.path, "row_cycle must be positive (omit it to leave the banks unmodelled)")
+		}
+	}
 	const page = 4096
 	if m.base%page != 0 {
 		r.s.add(m.basePos.line, m.basePos.path, "base %#x is not 4KiB-aligned", int64(m.base))

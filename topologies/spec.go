@@ -241,8 +241,17 @@ type Memory struct {
 	// Latency is a DRAM access at the controller, from request arrival to
 	// data ready; the on-chip and link paths are charged separately.
 	Latency Picoseconds `json:"latency_ps"`
-	// Bandwidth is the controller's peak; 0 means not modelled.
+	// Bandwidth is the controller's peak. It is reported, not modelled (a
+	// line's transfer is far under a row cycle; see sim/cache doc.go).
 	Bandwidth BytesPerSecond `json:"bandwidth_bytes_per_s,omitempty"`
+	// RowCycle, when not zero, models the DRAM banks: the range is
+	// interleaved over Banks banks in rows of Row bytes (row i in bank
+	// i mod Banks), and one bank starts an access (read or write) at most
+	// every RowCycle: tRC, a closed-page controller opening and closing a
+	// row for every access. 0 means accesses never wait for each other.
+	Banks    int         `json:"banks,omitempty"`
+	Row      Bytes       `json:"row_bytes,omitempty"`
+	RowCycle Picoseconds `json:"row_cycle_ps,omitempty"`
 }
 
 // End is the first address after the range.

@@ -223,6 +223,9 @@ func memorySummary(m topologies.Memory) string {
 	if m.Bandwidth > 0 {
 		out += ", " + m.Bandwidth.String()
 	}
+	if m.RowCycle > 0 {
+		out += fmt.Sprintf(", %d banks of %s rows, row cycle %s", m.Banks, m.Row, m.RowCycle)
+	}
 	return out
 }
 

@@ -142,6 +142,15 @@ type Home struct {
 	Node    mem.NodeID
 	Latency sim.Time // request arrives -> probes/grant leave (includes directory lookup)
 	DRAM    sim.Time // request arrives -> memory data leaves
+	// RowCycle, when not zero, makes DRAM accesses wait for their bank: the
+	// node's memory is interleaved over Banks banks in rows of Row bytes,
+	// and a bank starts one access (a read for a request, or a write) per
+	// RowCycle (tRC: a closed-page controller opens and closes a row per
+	// access). A read's data then leaves DRAM after its bank's start plus
+	// DRAM. Zero: accesses never wait for each other.
+	Banks    int
+	Row      uint64
+	RowCycle sim.Time
 }
 
 // Config is the whole memory hierarchy above the interconnect.

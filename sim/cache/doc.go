@@ -98,8 +98,11 @@
 //     sharer sets are supersets.
 //   - Writeback (victim) buffers are unbounded; MSHRs bound outstanding
 //     misses per L1, per L2 and per package (off-chip requests).
-//   - DRAM is a fixed latency; contention lives in the interconnect's link
-//     queues and in the MSHRs.
+//   - DRAM is a fixed latency, plus, with Home.RowCycle set, a wait for the
+//     line's bank: one access per bank per row cycle (dram.go, design.md
+//     "DRAM banks"). Bandwidth is not modelled (64 B at 10-13 GB/s is
+//     5-6 ns a line, far under a row cycle). Other contention lives in the
+//     interconnect's link queues, the probe engines and the MSHRs.
 //   - Flush and Invalidate remove the line from the requesting core's L1
 //     and L2 (dirty data stays coherent: it moves to another copy on chip
 //     or is written back). Non-coherent cores are not modelled.

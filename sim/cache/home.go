@@ -43,8 +43,9 @@ type home struct {
 	dir   bool
 	lines map[mem.LineAddr]*hline
 	pool  []*hline
-	ctl   delayLine // probes, grants, writeback acks
-	dram  delayLine // memory data
+	ctl   delayLine  // probes, grants, writeback acks
+	dram  delayLine  // memory data (no banks)
+	banks []dramBank // DRAM banks (dram.go), nil when not modelled
 	stats HomeStats
 	name  string
 }
@@ -54,6 +55,7 @@ func newHome(s *System, cfg *Home) *home {
 		lines: make(map[mem.LineAddr]*hline), name: fmt.Sprintf("node%d.home", cfg.Node)}
 	h.ctl = delayLine{s: s, name: h.name + ".ctl", d: cfg.Latency}
 	h.dram = delayLine{s: s, name: h.name + ".dram", d: cfg.DRAM}
+	h.banks = newBanks(h, cfg)
 	return h
 }
 
@@ -247,7 +249,7 @@ func (h *home) act(ctx *hctx, a uint8) {
 		h.stats.MemReads++
 		m := h.out(kind, mem.ClassData, hl.req, hl)
 		m.Data, m.Acks, m.Shared = h.s.memory.ReadLine(hl.line), ctx.acks, ctx.shared
-		h.dram.push(m, 0)
+		h.readDRAM(m)
 	case haGrant:
 		m := h.out(KGrant, mem.ClassResponse, hl.req, hl)
 		m.Acks, m.Shared = ctx.acks, ctx.shared
@@ -275,6 +277,7 @@ func (h *home) act(ctx *hctx, a uint8) {
 		if ctx.m.Class == mem.ClassData {
 			h.stats.MemWrites++
 			h.s.memory.WriteLine(hl.line, ctx.m.Data)
+			h.writeDRAM(hl.line)
 		}
 	case haDirDoneS:
 		hl.sharers |= bit(hl.req)

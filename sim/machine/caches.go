@@ -100,7 +100,8 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 		cfg.Packages = append(cfg.Packages, cp)
 	}
 	for _, r := range s.MemoryRanges() {
-		h := cache.Home{Node: mem.NodeID(r.Node), Latency: sim.Time(u.Home), DRAM: sim.Time(r.Latency)}
+		h := cache.Home{Node: mem.NodeID(r.Node), Latency: sim.Time(u.Home), DRAM: sim.Time(r.Latency),
+			Banks: r.Banks, Row: uint64(r.Row), RowCycle: sim.Time(r.RowCycle)}
 		if f := s.Coherence.Filter; f != nil {
 			h.Latency += sim.Time(f.Latency)
 		}
