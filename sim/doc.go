@@ -33,6 +33,16 @@
 // of 256 (65 ns), so that a few % of events rather than a quarter cross
 // into level 2 and are cascaded back: engine instructions -6 %.
 //
+// The common cases of the wheel by hand (RandomTraffic, instructions per
+// operation counted by cachegrind, 4538 before): Schedule appends to a
+// level-1 bucket without calling insertNode, and the dispatch takes the
+// head of the lowest level-1 bucket without calling next (3991, -12 %;
+// more than half of the inserts land in a bucket already holding an event
+// of the same 256 ps, so the append case matters); Schedule panics in
+// place rather than in a call and keeps a free node in hand, so its
+// common path spills nothing (3931); RunUntil and RunWhile run one loop
+// around the dispatch rather than calling a step per event (3900).
+//
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
 // Determinism: events at the same time run in the order they were scheduled;
