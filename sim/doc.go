@@ -41,7 +41,9 @@
 // of the same 256 ps, so the append case matters); Schedule panics in
 // place rather than in a call and keeps a free node in hand, so its
 // common path spills nothing (3931); RunUntil and RunWhile run one loop
-// around the dispatch rather than calling a step per event (3900).
+// around the dispatch rather than calling a step per event (3900);
+// NextTime (which a requester asks after every event it runs) reads the
+// same bucket head without calling next (3864).
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //

@@ -275,6 +275,16 @@ func (e *Engine) Cancel(id EventID) bool {
 func (e *Engine) NextTime() Time {
 	var at Time
 	var ok bool
+	if e.levels&3 == 1<<1 && !e.nextOK {
+		// peek's common case by hand, as in run: the head of the
+		// lowest level-1 bucket, sorted and pending, is the earliest.
+		b := e.occ[1].first() & (1<<wideBits - 1)
+		q := &e.bkt[1<<wheelBits+b]
+		if n := &e.nodes[q.head]; !q.unsorted && n.pending() {
+			e.nextAt, e.nextOK = n.at, true
+			return n.at
+		}
+	}
 	if e.wheelMode {
 		at, ok = e.peek()
 	} else {
