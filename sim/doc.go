@@ -43,7 +43,10 @@
 // common path spills nothing (3931); RunUntil and RunWhile run one loop
 // around the dispatch rather than calling a step per event (3900);
 // NextTime (which a requester asks after every event it runs) reads the
-// same bucket head without calling next (3864).
+// same bucket head without calling next (3864); the wheel counts its
+// cancelled nodes (dead) rather than all its nodes, so that scheduling and
+// running an event no longer update a counter (3847); Schedule's level-1
+// test is one unsigned comparison (3813).
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //

@@ -104,7 +104,7 @@ type Engine struct {
 	// The radix wheel (wheel.go).
 	cur    Time   // reference time: <= now and <= every queued event
 	nextAt Time   // earliest pending time, valid if nextOK
-	queued int    // nodes in the wheel, cancelled ones included
+	dead   int    // cancelled events still in the wheel (it holds live+dead)
 	levels uint16 // bit l: level l has a non-empty bucket
 
 	seed    uint64
@@ -193,9 +193,10 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		x := uint64(at ^ e.cur)
 		b := int(uint64(at)>>wheelBits) & (1<<wideBits - 1)
 		q := &e.bkt[1<<wheelBits+b] // level 1's buckets follow level 0's
-		if t := q.tail; x>>wheelBits != 0 && x>>(wheelBits+wideBits) == 0 && e.nodes[t].at <= at {
+		// Level 1: the highest bit in which at differs from cur is
+		// in level 1's digit, i.e. 1<<wheelBits <= x < 1<<(wheelBits+wideBits).
+		if t := q.tail; x-1<<wheelBits < 1<<(wheelBits+wideBits)-1<<wheelBits && e.nodes[t].at <= at {
 			// (An empty bucket's tail is node 0, due at 0.)
-			e.queued++
 			n.next = 0
 			if t == 0 {
 				q.head = r
@@ -262,7 +263,7 @@ func (e *Engine) Cancel(id EventID) bool {
 	// The event stays queued until the queue reaches it or sweeps it out
 	// with the others.
 	if e.wheelMode {
-		if dead := e.queued - e.live; dead > wheelCompactMin && dead > e.live {
+		if e.dead++; e.dead > wheelCompactMin && e.dead > e.live {
 			e.compact()
 		}
 	} else if dead := e.listLen() - e.live; dead > listCompactMin && dead > e.live {
@@ -320,7 +321,6 @@ func (e *Engine) run(limit Time, cond func() bool) {
 					return
 				}
 			} else {
-				e.queued--
 				if q.head = n.next; q.head == 0 {
 					q.tail = 0
 					if e.occ[1].clear(b) {
@@ -418,7 +418,7 @@ func (e *Engine) toWheel() {
 func (e *Engine) toList() {
 	h := e.list[:0]
 	e.lhead = 0
-	if e.seq+uint64(e.queued) >= maxSeq {
+	if e.seq+uint64(e.live+e.dead) >= maxSeq {
 		e.seq = 0 // the list is empty: numbering may start again
 	}
 	for l := 0; l < wheelLevels; l++ {
@@ -438,7 +438,7 @@ func (e *Engine) toList() {
 		}
 		e.occ[l] = occupancy{}
 	}
-	e.levels, e.queued, e.nextOK = 0, 0, false
+	e.levels, e.dead, e.nextOK = 0, 0, false
 	e.list = h
 	e.sortList()
 	e.wheelMode = false
