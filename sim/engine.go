@@ -308,6 +308,7 @@ func (e *Engine) Stop() { e.stop = true }
 func (e *Engine) run(limit Time, cond func() bool) {
 	for !e.stop && (cond == nil || cond()) {
 		var r uint32
+		var n *node // node r, once the fast path has it
 		if e.levels&3 == 1<<1 && e.live > toListAt {
 			// The wheel's common case by hand (next): level 1 is
 			// the lowest level, and its lowest bucket is sorted
@@ -316,7 +317,8 @@ func (e *Engine) run(limit Time, cond func() bool) {
 			b := e.occ[1].first() & (1<<wideBits - 1)
 			q := &e.bkt[1<<wheelBits+b]
 			r = q.head
-			if n := &e.nodes[r]; q.unsorted || !n.pending() || n.at > limit {
+			if n = &e.nodes[r]; q.unsorted || !n.pending() || n.at > limit {
+				n = nil
 				if r = e.next(limit); r == 0 {
 					return
 				}
@@ -367,7 +369,9 @@ func (e *Engine) run(limit Time, cond func() bool) {
 				}
 			}
 		}
-		n := &e.nodes[r]
+		if n == nil {
+			n = &e.nodes[r]
+		}
 		n.gen++ // even: no longer pending
 		h, arg := n.h, n.arg
 		// n.h is left for the next Schedule to overwrite: handlers
