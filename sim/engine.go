@@ -104,7 +104,7 @@ type Engine struct {
 	// The radix wheel (wheel.go).
 	cur    Time   // reference time: <= now and <= every queued event
 	nextAt Time   // earliest pending time, valid if nextOK
-	queued int    // nodes in the wheel, cancelled ones included
+	dead   int    // cancelled events still in the wheel (it holds live+dead)
 	levels uint16 // bit l: level l has a non-empty bucket
 
 	seed    uint64
@@ -119,7 +119,8 @@ type Engine struct {
 func New(seed uint64) *Engine {
 	return &Engine{
 		seed:  seed,
-		nodes: make([]node, 1, 256),
+		nodes: make([]node, 2, 256), // node 0, the sentinel, and a free node
+		free:  1,
 		list:  make([]entry, 0, 4*toWheelAt),
 	}
 }
@@ -148,15 +149,16 @@ func NameOf(h Handler) string {
 // past is a modelling bug and panics naming the component.
 func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 	if at < e.now {
-		e.pastFail(at, h, arg)
+		// A panic here, rather than in a call the compiler cannot
+		// see never returns, spares the common path spilling its
+		// arguments around the call.
+		panic(e.pastErr(at, h, arg))
 	}
+	// The free list is never empty at entry (New and the end of
+	// Schedule see to it), so taking a node calls nothing.
 	r := e.free
-	if r != 0 {
-		e.free = e.nodes[r].next
-	} else {
-		r = e.grow()
-	}
 	n := &e.nodes[r]
+	e.free = n.next
 	n.h, n.arg, n.at = h, arg, at
 	n.gen++ // odd: pending
 	id := EventID(uint64(n.gen)<<32 | uint64(r))
@@ -184,26 +186,52 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		l[j] = entry{at: at, key: e.seq<<slotBits | uint64(r)}
 		e.list = l
 	} else {
-		e.insertNode(r, n, at)
+		// insertNode's common case by hand: the event lands in level
+		// 1 (due within the reference time's microsecond, in a later
+		// 256 ps bucket) and is the latest of its bucket, so it is
+		// appended.
+		x := uint64(at ^ e.cur)
+		b := int(uint64(at)>>wheelBits) & (1<<wideBits - 1)
+		q := &e.bkt[1<<wheelBits+b] // level 1's buckets follow level 0's
+		// Level 1: the highest bit in which at differs from cur is
+		// in level 1's digit, i.e. 1<<wheelBits <= x < 1<<(wheelBits+wideBits).
+		if t := q.tail; x-1<<wheelBits < 1<<(wheelBits+wideBits)-1<<wheelBits && e.nodes[t].at <= at {
+			// (An empty bucket's tail is node 0, due at 0.)
+			n.next = 0
+			if t == 0 {
+				q.head = r
+				e.occ[1].set(b)
+				e.levels |= 1 << 1
+			} else {
+				e.nodes[t].next = r
+			}
+			q.tail = r
+		} else {
+			e.insertNode(r, n, at)
+		}
 		if e.nextOK && at < e.nextAt {
 			e.nextAt = at
 		}
 	}
+	if e.free == 0 {
+		e.grow()
+	}
 	return id
 }
 
-// pastFail reports an event scheduled in the past.
-func (e *Engine) pastFail(at Time, h Handler, arg uint64) {
-	Failf(NameOf(h), "schedule", "event scheduled in the past: at %v, now %v (arg %d)", at, e.now, arg)
+// pastErr is the failure of an event scheduled in the past.
+func (e *Engine) pastErr(at Time, h Handler, arg uint64) *InvariantError {
+	return &InvariantError{Component: NameOf(h), State: "schedule",
+		Msg: fmt.Sprintf("event scheduled in the past: at %v, now %v (arg %d)", at, e.now, arg)}
 }
 
-// grow adds a node to the pool and returns it.
-func (e *Engine) grow() uint32 {
+// grow adds a node to the pool and puts it on the (empty) free list.
+func (e *Engine) grow() {
 	if len(e.nodes) > slotMask {
 		Failf("sim.Engine", "schedule", "more than %d events pending", slotMask)
 	}
 	e.nodes = append(e.nodes, node{})
-	return uint32(len(e.nodes) - 1)
+	e.free = uint32(len(e.nodes) - 1)
 }
 
 // release puts node r, no longer queued, on the free list.
@@ -235,7 +263,7 @@ func (e *Engine) Cancel(id EventID) bool {
 	// The event stays queued until the queue reaches it or sweeps it out
 	// with the others.
 	if e.wheelMode {
-		if dead := e.queued - e.live; dead > wheelCompactMin && dead > e.live {
+		if e.dead++; e.dead > wheelCompactMin && e.dead > e.live {
 			e.compact()
 		}
 	} else if dead := e.listLen() - e.live; dead > listCompactMin && dead > e.live {
@@ -248,6 +276,16 @@ func (e *Engine) Cancel(id EventID) bool {
 func (e *Engine) NextTime() Time {
 	var at Time
 	var ok bool
+	if e.levels&3 == 1<<1 && !e.nextOK {
+		// peek's common case by hand, as in run: the head of the
+		// lowest level-1 bucket, sorted and pending, is the earliest.
+		b := e.occ[1].first() & (1<<wideBits - 1)
+		q := &e.bkt[1<<wheelBits+b]
+		if n := &e.nodes[q.head]; !q.unsorted && n.pending() {
+			e.nextAt, e.nextOK = n.at, true
+			return n.at
+		}
+	}
 	if e.wheelMode {
 		at, ok = e.peek()
 	} else {
@@ -262,66 +300,100 @@ func (e *Engine) NextTime() Time {
 // Stop makes the current Run call return after the running event.
 func (e *Engine) Stop() { e.stop = true }
 
-// step runs the earliest event if it is due at or before limit.
-func (e *Engine) step(limit Time) bool {
-	var r uint32
-	if !e.wheelMode && e.listLen() < toWheelAt {
-		// listNext's common case by hand: the earliest entry is
-		// pending and due.
-		if i := e.lhead; i < len(e.list) {
-			top := e.list[i]
-			r = top.slot()
-			if !e.nodes[r].pending() || top.at > limit {
-				r = 0
-			} else if i+1 == len(e.list) {
-				e.list, e.lhead = e.list[:0], 0
+// run runs the earliest event, again and again, while it is due at or
+// before limit, Stop has not been called and cond (if not nil) holds; cond
+// is checked before every event. It is one loop around the whole dispatch
+// rather than a call per event, so the engine's state stays in registers
+// from one event to the next.
+func (e *Engine) run(limit Time, cond func() bool) {
+	for !e.stop && (cond == nil || cond()) {
+		var r uint32
+		var n *node // node r, once the fast path has it
+		if e.levels&3 == 1<<1 && e.live > toListAt {
+			// The wheel's common case by hand (next): level 1 is
+			// the lowest level, and its lowest bucket is sorted
+			// with a due, pending event at its head. (levels is
+			// zero in list mode.)
+			b := e.occ[1].first() & (1<<wideBits - 1)
+			q := &e.bkt[1<<wheelBits+b]
+			r = q.head
+			if n = &e.nodes[r]; q.unsorted || !n.pending() || n.at > limit {
+				n = nil
+				if r = e.next(limit); r == 0 {
+					return
+				}
 			} else {
-				e.lhead = i + 1
+				if q.head = n.next; q.head == 0 {
+					q.tail = 0
+					if e.occ[1].clear(b) {
+						e.levels &^= 1 << 1
+					}
+					// As in next: nothing is left at or
+					// below this bucket, so the reference
+					// time moves up.
+					e.cur = n.at
+				}
+			}
+		} else if !e.wheelMode && e.listLen() < toWheelAt {
+			// listNext's common case by hand: the earliest entry
+			// is pending and due.
+			if i := e.lhead; i < len(e.list) {
+				top := e.list[i]
+				r = top.slot()
+				if !e.nodes[r].pending() || top.at > limit {
+					r = 0
+				} else if i+1 == len(e.list) {
+					e.list, e.lhead = e.list[:0], 0
+				} else {
+					e.lhead = i + 1
+				}
+			}
+			if r == 0 {
+				if r = e.listNext(limit); r == 0 {
+					return
+				}
+			}
+		} else {
+			switch {
+			case !e.wheelMode:
+				e.toWheel()
+			case e.live <= toListAt:
+				e.toList()
+				if r = e.listNext(limit); r == 0 {
+					return
+				}
+			}
+			if r == 0 {
+				if r = e.next(limit); r == 0 {
+					return
+				}
 			}
 		}
-		if r == 0 {
-			if r = e.listNext(limit); r == 0 {
-				return false
-			}
+		if n == nil {
+			n = &e.nodes[r]
 		}
-	} else {
-		switch {
-		case !e.wheelMode:
-			e.toWheel()
-		case e.live <= toListAt:
-			e.toList()
-			if r = e.listNext(limit); r == 0 {
-				return false
+		n.gen++ // even: no longer pending
+		h, arg := n.h, n.arg
+		// n.h is left for the next Schedule to overwrite: handlers
+		// are long-lived components, and a pointer store costs a
+		// write barrier.
+		n.next, e.free = e.free, r
+		e.live--
+		e.nextOK = false
+		e.now = n.at
+		e.events++
+		if len(e.hooks) == 0 {
+			h.Handle(arg)
+		} else {
+			for _, k := range e.hooks {
+				k.EventStart(e.now, h, arg)
 			}
-		}
-		if r == 0 {
-			if r = e.next(limit); r == 0 {
-				return false
+			h.Handle(arg)
+			for _, k := range e.hooks {
+				k.EventEnd(e.now, h, arg)
 			}
 		}
 	}
-	n := &e.nodes[r]
-	n.gen++ // even: no longer pending
-	h, arg := n.h, n.arg
-	// n.h is left for the next Schedule to overwrite: handlers are
-	// long-lived components, and a pointer store costs a write barrier.
-	n.next, e.free = e.free, r
-	e.live--
-	e.nextOK = false
-	e.now = n.at
-	e.events++
-	if len(e.hooks) == 0 {
-		h.Handle(arg)
-	} else {
-		for _, k := range e.hooks {
-			k.EventStart(e.now, h, arg)
-		}
-		h.Handle(arg)
-		for _, k := range e.hooks {
-			k.EventEnd(e.now, h, arg)
-		}
-	}
-	return true
 }
 
 // toWheel moves every pending event from the list to the wheel. The list
@@ -350,7 +422,7 @@ func (e *Engine) toWheel() {
 func (e *Engine) toList() {
 	h := e.list[:0]
 	e.lhead = 0
-	if e.seq+uint64(e.queued) >= maxSeq {
+	if e.seq+uint64(e.live+e.dead) >= maxSeq {
 		e.seq = 0 // the list is empty: numbering may start again
 	}
 	for l := 0; l < wheelLevels; l++ {
@@ -370,7 +442,7 @@ func (e *Engine) toList() {
 		}
 		e.occ[l] = occupancy{}
 	}
-	e.levels, e.queued, e.nextOK = 0, 0, false
+	e.levels, e.dead, e.nextOK = 0, 0, false
 	e.list = h
 	e.sortList()
 	e.wheelMode = false
@@ -396,8 +468,7 @@ func (e *Engine) RunUntil(limit Time) uint64 {
 	start := e.enter()
 	defer e.leave(start)
 	n0 := e.events
-	for !e.stop && e.step(limit) {
-	}
+	e.run(limit, nil)
 	if !e.stop && limit != Never && e.now < limit {
 		e.now = limit
 	}
@@ -413,8 +484,7 @@ func (e *Engine) RunWhile(cond func() bool) uint64 {
 	start := e.enter()
 	defer e.leave(start)
 	n0 := e.events
-	for !e.stop && cond() && e.step(Never) {
-	}
+	e.run(Never, cond)
 	return e.events - n0
 }
 

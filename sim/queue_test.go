@@ -96,6 +96,20 @@ func (q *refQueue) check() {
 	if q.e.Pending() != len(q.pending) {
 		q.fail("Pending %d, reference %d", q.e.Pending(), len(q.pending))
 	}
+	// The wheel holds its live events and the e.dead cancelled ones.
+	if e := q.e; e.wheelMode {
+		nodes := 0
+		for l := 0; l < wheelLevels; l++ {
+			for b := e.occ[l].first(); b >= 0; b = e.occ[l].after(b) {
+				for r := e.bucket(l, b).head; r != 0; r = e.nodes[r].next {
+					nodes++
+				}
+			}
+		}
+		if nodes != e.live+e.dead {
+			q.fail("wheel holds %d nodes, live %d + dead %d", nodes, e.live, e.dead)
+		}
+	}
 }
 
 // later is now+d, or Never if that would overflow.
@@ -320,7 +334,11 @@ func TestFarTimeouts(t *testing.T) {
 		}
 		e.After(0, tick, 0)
 		e.RunUntil(5 * Millisecond)
-		if q := e.listLen() + e.queued; q > 2*e.live+wheelCompactMin+listCompactMin+2 {
+		q := e.listLen()
+		if e.wheelMode {
+			q += e.live + e.dead // the wheel's nodes
+		}
+		if q > 2*e.live+wheelCompactMin+listCompactMin+2 {
 			t.Fatalf("depth %d: %d queue entries for %d pending events", depth, q, e.live)
 		}
 		e.RunUntilIdle()

@@ -182,8 +182,7 @@ func (e *Engine) insertNode(r uint32, n *node, at Time) {
 	q := &e.bkt[lv.base+b]
 	t := q.tail
 	tn := &e.nodes[t] // the sentinel node 0 if the bucket is empty
-	e.queued++
-	if tn.at > at { // never for node 0, which is never scheduled: its at is 0
+	if tn.at > at {   // never for node 0, which is never scheduled: its at is 0
 		if !q.unsorted && e.insertSorted(q, r, n, at) {
 			return
 		}
@@ -249,11 +248,10 @@ func (e *Engine) next(limit Time) uint32 {
 					e.levels &^= 1
 				}
 			}
-			e.queued--
 			if n.pending() {
 				return r
 			}
-			e.release(r)
+			e.dropDead(r)
 			continue
 		}
 		// The earliest event is in the lowest bucket of the lowest
@@ -275,7 +273,6 @@ func (e *Engine) next(limit Time) uint32 {
 				return e.cascade(l, b, n.at)
 			}
 			q.head = n.next
-			e.queued--
 			if q.head == 0 {
 				q.tail = 0
 				if e.occ[l].clear(b) {
@@ -292,7 +289,7 @@ func (e *Engine) next(limit Time) uint32 {
 			if live {
 				return r
 			}
-			e.release(r)
+			e.dropDead(r)
 			continue
 		}
 		// Find the first earliest pending event, dropping cancelled ones.
@@ -302,7 +299,7 @@ func (e *Engine) next(limit Time) uint32 {
 			nx := n.next
 			if !n.pending() {
 				e.unlink(l, b, prev, x)
-				e.release(x)
+				e.dropDead(x)
 				x = nx
 				continue
 			}
@@ -345,10 +342,9 @@ func (e *Engine) cascade(l, b int, m Time) uint32 {
 		n := &e.nodes[r]
 		x := r
 		r = n.next
-		e.queued--
 		switch {
 		case !n.pending():
-			e.release(x)
+			e.dropDead(x)
 		case run == 0 && n.at == m:
 			run = x
 		default:
@@ -377,7 +373,12 @@ func (e *Engine) unlink(l, b int, prev, x uint32) {
 	if q.head == 0 && e.occ[l].clear(b) {
 		e.levels &^= 1 << l
 	}
-	e.queued--
+}
+
+// dropDead releases node r, a cancelled event just taken out of the wheel.
+func (e *Engine) dropDead(r uint32) {
+	e.dead--
+	e.release(r)
 }
 
 // take unlinks bucket b of level l from the wheel and returns its head;
@@ -414,8 +415,7 @@ func (e *Engine) compact() {
 				x := r
 				r = n.next
 				if !n.pending() {
-					e.release(x)
-					e.queued--
+					e.dropDead(x)
 					continue
 				}
 				n.next = 0

@@ -12,15 +12,19 @@ import (
 
 // The network takes shortcuts that must not change what it does: the idle
 // fast path (a message finding its channel idle starts without the queue
-// and the kick list) and kicking a channel on a freed slot only when trying
-// it could do something. With noFast set it takes none of them. These tests
+// and the kick list), kicking a channel on a freed slot only when trying
+// it could do something, and, at a delivery, kicking the channel it came
+// on only once Receive sends (lateKick). With noFast set it takes none of
+// them. These tests
 // run the same random traffic both ways and require identical runs: every
 // event (time, handler, argument), every delivery, and the report.
 
 // echo is a receiver that records what it gets and, at random, answers
 // from inside Receive: a unicast reply, or a broadcast to a few nodes, as
 // the cache protocols do (so sends and broadcasts happen while a freed
-// slot's channel sits on the kick list).
+// slot's channel sits on the kick list). Now and then it sends from
+// another node, which may queue a message on the channel the delivery
+// came on.
 type echo struct {
 	e    *sim.Engine
 	n    *Network
@@ -37,17 +41,21 @@ func (x *echo) Receive(m *mem.Msg) {
 		return
 	}
 	nodes := x.n.Nodes()
+	src := x.id
+	if x.r.IntN(2) == 0 {
+		src = mem.NodeID(x.r.IntN(nodes))
+	}
 	switch k := x.r.IntN(8); {
 	case k < 3:
 		*x.left--
 		mm := x.n.NewMsg()
-		mm.Src, mm.Dst = x.id, mem.NodeID(x.r.IntN(nodes))
+		mm.Src, mm.Dst = src, mem.NodeID(x.r.IntN(nodes))
 		mm.Class, mm.Txn = mem.Class(x.r.IntN(int(mem.NumClasses))), uint64(*x.left)
 		x.n.Send(mm)
 	case k < 5:
 		*x.left--
 		mm := x.n.NewMsg()
-		mm.Src, mm.Class, mm.Txn = x.id, mem.ClassProbe, uint64(*x.left)
+		mm.Src, mm.Class, mm.Txn = src, mem.ClassProbe, uint64(*x.left)
 		var dsts []mem.NodeID
 		for d := 0; d < nodes; d++ {
 			if x.r.IntN(2) == 0 {

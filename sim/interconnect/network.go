@@ -43,6 +43,7 @@ type Network struct {
 	kicks      []*channel
 	draining   bool
 	needDetect bool
+	lateKick   *channel  // to kick at the next Send or Broadcast (packet.Handle)
 	noFast     bool      // tests: take none of the shortcuts (fastpath_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
@@ -137,8 +138,22 @@ func (p *packet) Handle(kind uint64) {
 	b.inflight--
 	if p.next == p.dst {
 		b.used--
-		n.kick(c)
+		// The freed slot lets c go on: kick it. With nothing queued
+		// on c the kick is only noted (lateKick), and made by the
+		// first Send or Broadcast from inside Receive, if any: that
+		// puts c where it would have been, at the head of the list
+		// (nothing else is kicked before), so a message that Receive
+		// queues on c is tried in the same place. If Receive sends
+		// nothing, c is never tried: with nothing queued, trying it
+		// would have done nothing. (A retry started by this delivery
+		// may queue from anywhere: c is then kicked as before.)
+		if c.q.n == 0 && p != n.retrying && !n.noFast {
+			n.lateKick = c
+		} else {
+			n.kick(c)
+		}
 		n.deliver(p)
+		n.lateKick = nil
 		n.drain()
 		return
 	}
@@ -378,6 +393,9 @@ func (n *Network) Send(m *mem.Msg) {
 	n.checkNode("send", m.Src)
 	n.checkNode("send", m.Dst)
 	n.take(m)
+	if n.lateKick != nil {
+		n.kickLate()
+	}
 	p := n.newPacket(m)
 	if m.Src == m.Dst {
 		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
@@ -407,6 +425,12 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	return c
 }
 
+// kickLate makes the kick packet.Handle left for later.
+func (n *Network) kickLate() {
+	n.kick(n.lateKick)
+	n.lateKick = nil
+}
+
 // route queues p at node at on the channel its router picks for p.dst.
 func (n *Network) route(p *packet, at mem.NodeID) *channel {
 	i := int(at)*n.n + int(p.dst)
@@ -433,6 +457,9 @@ func (n *Network) enqueue(c *channel, p *packet) {
 func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 	n.checkNode("broadcast", m.Src)
 	n.take(m)
+	if n.lateKick != nil {
+		n.kickLate()
+	}
 	if len(dsts) == 0 {
 		if n.owned != nil {
 			delete(n.owned, m)
