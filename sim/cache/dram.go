@@ -59,8 +59,8 @@ func (h *home) bank(line mem.LineAddr) *dramBank {
 	return &h.banks[(uint64(line)/h.cfg.Row)%uint64(len(h.banks))]
 }
 
-// dramStart reserves line's bank for one access from the earliest time it
-// is free (now or later) and returns that start.
+// start reserves the bank for one access of length cycle from the earliest
+// time it is free (now or later) and returns that start.
 func (b *dramBank) start(cycle sim.Time) sim.Time {
 	st := max(b.h.s.e.Now(), b.free)
 	b.free = st + cycle
