@@ -139,6 +139,7 @@ func badCases() []badCase {
 	at("row_cycle without banks", dram("row: 8KiB, row_cycle: 50ns"), "row_cycle", "packages[1].memory.banks", "missing required field")
 	at("DRAM row not a power of two", dram("banks: 8, row: 3KiB, row_cycle: 50ns"), "row: 3KiB", "packages[1].memory.row", "row 3KiB is not a power of two")
 	at("too many DRAM banks", dram("banks: 65, row: 8KiB, row_cycle: 50ns"), "banks: 65", "packages[1].memory.banks", "65 is out of range")
+	at("malformed row_cycle", dram("banks: 8, row: 8KiB, row_cycle: fast"), "row_cycle: fast", "packages[1].memory.row_cycle", "want a duration with a unit")
 	at("zero row_cycle", dram("banks: 8, row: 8KiB, row_cycle: 0ns"), "row_cycle: 0ns", "packages[1].memory.row_cycle", "row_cycle must be positive")
 	at("missing memory fields", edit(b, "{base: 4GiB, size: 4GiB, latency: 50ns}", "{base: 4GiB, size: 4GiB}"), "base: 4GiB", "packages[1].memory.latency", "missing required field")
 	at("no core types", edit(b, "core_types:\n", "core_types: []\nx_core_types:\n"), "core_types: []", "core_types", "need at least one core type")

@@ -128,7 +128,6 @@ type rawMemory struct {
 	latPos    pos
 	bandwidth BytesPerSecond
 	banks     int
-	banksPos  pos
 	row       Bytes
 	rowPos    pos
 	rowCycle  quantity
@@ -424,10 +423,13 @@ func decodeMemory(s *errorSink, n *yaml.Node, path string) *rawMemory {
 	m.latency, _ = o.duration("latency", true)
 	m.latPos = o.pos("latency")
 	m.bandwidth, _ = o.bandwidth("bandwidth", false)
-	m.rowCycle, m.hasCycle = o.duration("row_cycle", false)
+	// Present, even if malformed (that is reported by duration): banks and
+	// row are then required, and not reported as meaningless.
+	m.hasCycle = o.get("row_cycle", false) != nil
+	m.rowCycle, _ = o.duration("row_cycle", false)
 	m.cyclePos = o.pos("row_cycle")
 	v, _ := o.integer("banks", m.hasCycle, 1, 64)
-	m.banks, m.banksPos = int(v), o.pos("banks")
+	m.banks = int(v)
 	m.row, _ = o.size("row", m.hasCycle)
 	m.rowPos = o.pos("row")
 	if !m.hasCycle {
