@@ -47,9 +47,16 @@ func pooled(seqs [][]arch.Cycles) []float64 {
 //     each request updates n lines in its own memory (load, store) and
 //     replies. Value = mean round trip at the clients (first 10 % of each
 //     dropped), sd = their standard deviation.
-//   - Server: from the MSG1 runs, the server's cycles per request from the
-//     poll that finds it to the reply having been sent: the request's
-//     fetch, the update and the send, no waiting (first 10 % dropped).
+//   - Server: from the MSG1 runs, the server's elapsed cycles per update:
+//     from one reply sent to the next (first 10 % dropped), polling and
+//     waiting included. The paper measures it "at the server side,
+//     excluding queuing" (the time a request waits, which the clients
+//     see) and says it "starts higher at 2 cores and falls once there are
+//     enough outstanding requests to keep the server 100 % busy": a
+//     figure that falls as the server gets busier counts the server's
+//     idle time. A saturated server's time per update is its service
+//     time (MSGResult.Service, which an earlier version reported here:
+//     flat at 330-420 cycles from 2 cores up).
 func fig3(p Params, b backend, sz sizes) ([]Row, Meta, error) {
 	r := newRun("fig3", p, b)
 	const name = "amd4x4"

@@ -340,9 +340,17 @@ func SHMUpdate(m arch.Machine, alloc *arch.FrameAllocator, cores []arch.CoreID, 
 type MSGResult struct {
 	// Clients holds, per client, each RPC's round trip at the client.
 	Clients [][]arch.Cycles
-	// Server holds, per request in service order, the server's cycles from
-	// the poll that found the request to having sent the reply.
+	// Server holds, per request in service order, the server's cycles
+	// since it finished the request before (or since it started, for the
+	// first): the time per update at the server, its polling of empty
+	// channels and its waiting for requests included. Their mean is the
+	// server's elapsed time per update; a server kept 100 % busy spends
+	// only the service time on each.
 	Server []arch.Cycles
+	// Service holds, in the same order, the server's cycles from the
+	// poll that found the request to having sent the reply: fetching the
+	// request, the update and the send, without any waiting.
+	Service []arch.Cycles
 }
 
 // MSGUpdate is Fig. 3's message-passing side: every client core issues
@@ -350,9 +358,11 @@ type MSGResult struct {
 // single server core, which for each request updates nlines lines in its
 // own memory (load then store, as SHMUpdate) and replies. The server polls
 // its clients' channels round-robin. A client's time per operation is its
-// round trip; the server's time per update runs from the start of the
-// successful poll (so it includes fetching the request but no waiting) to
-// its reply having been sent.
+// round trip; the server's time per update runs from its previous reply
+// having been sent to this one having been sent (so it includes polling
+// and waiting when the clients do not keep it busy), and its service time
+// from the start of the successful poll (fetching the request, no waiting)
+// to the reply having been sent.
 func MSGUpdate(m arch.Machine, alloc *arch.FrameAllocator, server arch.CoreID, clients []arch.CoreID, nlines, iters int) (MSGResult, error) {
 	var res MSGResult
 	if len(clients) == 0 || nlines < 1 {
@@ -386,7 +396,9 @@ func MSGUpdate(m arch.Machine, alloc *arch.FrameAllocator, server arch.CoreID, c
 	}
 	total := len(clients) * iters
 	res.Server = make([]arch.Cycles, 0, total)
+	res.Service = make([]arch.Cycles, 0, total)
 	m.Start(server, func(c arch.Core) {
+		last := c.Now()
 		for served := 0; served < total; {
 			for _, ep := range eps {
 				t0 := c.Now()
@@ -399,7 +411,10 @@ func MSGUpdate(m arch.Machine, alloc *arch.FrameAllocator, server arch.CoreID, c
 					c.Store(a, c.Load(a)+1)
 				}
 				ep.Send(c, req)
-				res.Server = append(res.Server, c.Now()-t0)
+				now := c.Now()
+				res.Server = append(res.Server, now-last)
+				res.Service = append(res.Service, now-t0)
+				last = now
 				served++
 			}
 		}

@@ -129,6 +129,12 @@ func TestMSGOnFake(t *testing.T) {
 		positive(t, "client "+arch.CoreID(i+1).String(), s, 40)
 	}
 	positive(t, "server", res.Server, 120)
+	positive(t, "service", res.Service, 120)
+	for i := range res.Server {
+		if res.Service[i] > res.Server[i] {
+			t.Fatalf("update %d: service %d cycles, more than the %d since the update before", i, res.Service[i], res.Server[i])
+		}
+	}
 	srv, _ := meanSD(steady(res.Server))
 	cli, _ := meanSD(pooled(res.Clients))
 	if srv < 16 || cli < srv {
