@@ -24,7 +24,9 @@ import (
 //
 // A read's data leaves at its bank's start plus Home.DRAM. Each bank's
 // starts never decrease, so each bank's reads leave in the order they
-// started: a FIFO per bank, one event per read.
+// started: a FIFO per bank, one event per read. HomeStats.BankWaits and
+// BankWait count the accesses that found their bank busy and how long
+// they waited, so a study can tell bank queueing from coherence cost.
 
 // dramBank is one bank's reservation and its reads in flight.
 type dramBank struct {
@@ -62,7 +64,12 @@ func (h *home) bank(line mem.LineAddr) *dramBank {
 // start reserves the bank for one access of length cycle from the earliest
 // time it is free (now or later) and returns that start.
 func (b *dramBank) start(cycle sim.Time) sim.Time {
-	st := max(b.h.s.e.Now(), b.free)
+	now := b.h.s.e.Now()
+	st := max(now, b.free)
+	if st > now {
+		b.h.stats.BankWaits++
+		b.h.stats.BankWait += st - now
+	}
 	b.free = st + cycle
 	return st
 }

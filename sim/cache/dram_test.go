@@ -57,6 +57,10 @@ func TestDRAMBanks(t *testing.T) {
 			e.RunUntilIdle()
 			soloA, soloB := solo(tc.banks, 0, lineA), solo(tc.banks, 1, tc.lineB)
 			t.Logf("A %v (alone %v), B %v (alone %v)", da.at, soloA, db.at, soloB)
+			hs := s.Stats().Homes[0]
+			if waited := hs.BankWaits == 1 && hs.BankWait > 0; waited != tc.wait || (!tc.wait && (hs.BankWaits != 0 || hs.BankWait != 0)) {
+				t.Fatalf("home 0 counted %d bank waits (%v), want one only if the reads share a bank (%v)", hs.BankWaits, hs.BankWait, tc.wait)
+			}
 			if !tc.wait {
 				if da.at != soloA || db.at != soloB {
 					t.Fatalf("reads in different banks (or no banks) waited: A %v B %v, alone %v %v", da.at, db.at, soloA, soloB)
@@ -68,6 +72,9 @@ func TestDRAMBanks(t *testing.T) {
 			first, second := min(da.at-soloA, db.at-soloB), max(da.at-soloA, db.at-soloB)
 			if first != 0 || second < cycle-100*sim.Nanosecond || second > cycle {
 				t.Fatalf("same bank: delays %v and %v, want 0 and a row cycle (%v) less the requests' arrival gap", first, second, cycle)
+			}
+			if hs.BankWait != second {
+				t.Fatalf("home 0 counted %v of bank waiting, the second read was delayed %v", hs.BankWait, second)
 			}
 		})
 	}

@@ -16,6 +16,11 @@ type HomeStats struct {
 	MemReads   uint64
 	MemWrites  uint64
 	Queued     uint64 // requests that found their line busy
+	// BankWaits counts DRAM accesses (reads and writes) that found their
+	// bank busy, and BankWait the time they waited for it in all (DRAM
+	// banks on only; dram.go).
+	BankWaits uint64
+	BankWait  sim.Time
 }
 
 // hline is the home's record of one line: busy/directory state, the
