@@ -45,6 +45,7 @@ type Network struct {
 	needDetect bool
 	lateKick   *channel  // to kick at the next Send or Broadcast (packet.Handle)
 	noFast     bool      // tests: take none of the shortcuts (fastpath_test.go)
+	noPrestart bool      // tests: start no queued message ahead (prestart_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
 	recv       []mem.Receiver
@@ -445,8 +446,8 @@ func (n *Network) enqueue(c *channel, p *packet) {
 	p.ch = c
 	p.enq = n.e.Now()
 	c.q.push(p)
-	if c.q.n > c.st.maxQueue {
-		c.st.maxQueue = c.q.n
+	if c.q.n+int(c.pre.n) > c.st.maxQueue { // (c.pre may hold started messages)
+		c.st.maxQueue = max(c.st.maxQueue, c.queueLen(p.enq))
 	}
 	if c.q.n == 1 {
 		n.kick(c)
