@@ -56,9 +56,25 @@ type inbuf struct {
 	used     int // in flight + held
 	inflight int // transmitted, not yet arrived
 	stuckOcc int // scratch for deadlock detection
+
+	// A slot a message started ahead of time (channel.startQueued) holds
+	// until its start at relAt: counted in used until a look at the
+	// buffer from relAt on (settle). relKick: an event at relAt will try
+	// ch, which waits for the slot.
+	relAt   sim.Time
+	rel     bool
+	relKick bool
 }
 
 func (b *inbuf) full() bool { return b.used >= b.cap }
+
+// settle frees the slot released at relAt if that time has come.
+func (b *inbuf) settle(now sim.Time) {
+	if b.rel && now >= b.relAt {
+		b.used--
+		b.rel, b.relKick = false, false
+	}
+}
 
 func (c *channel) Name() string { return "interconnect " + c.name }
 
@@ -79,12 +95,25 @@ func (c *channel) serialize(bytes int) sim.Time {
 	return c.arb + sim.Time(flits)*c.period
 }
 
+// Event kinds of a channel.
+const (
+	evWake    uint64 = iota // the end of a serialization (wake)
+	evRelease               // a slot c's head waits for is released (inbuf.relKick)
+)
+
 // Handle is the end of a serialization with messages waiting: the channel
 // is free again. (With none waiting no event is scheduled; the next message
-// finds the channel free by comparing busyUntil with now.)
-func (c *channel) Handle(uint64) {
-	c.wake = false
+// finds the channel free by comparing busyUntil with now.) Or it is the
+// release of a slot c's head waits for, held by a message started ahead
+// of time (startQueued), as its start would have released it.
+func (c *channel) Handle(kind uint64) {
 	n := c.n
+	if kind == evRelease {
+		n.kick(c)
+		n.drain()
+		return
+	}
+	c.wake = false
 	if len(n.kicks) == 0 && !n.draining && !n.noFast {
 		// The drain of a kick list holding only c, without the list:
 		// try c, then drain what that kicked.
@@ -133,7 +162,17 @@ func (c *channel) try() {
 	var ok, settled bool
 	if len(p.bcast) == 0 { // credit's unicast case, inline
 		b := p.nb
+		if b.rel {
+			b.settle(now)
+		}
 		ok, settled = !b.full(), b.inflight == 0
+		if !ok && b.rel && !b.relKick {
+			// A slot is released later by a start made ahead of
+			// time: try again then, as that start would have
+			// kicked c.
+			b.relKick = true
+			n.e.Schedule(b.relAt, c, evRelease)
+		}
 	} else {
 		ok, settled = c.credit(p)
 	}
@@ -212,12 +251,11 @@ func (c *channel) start(p *packet, now sim.Time) {
 
 // startQueued deals with the queue of a busy channel with no wake-up
 // pending. Its head would start at busyUntil, from the wake-up then.
-// Where that start is already certain, and does nothing at that time but
-// take the head out of the queue, the head is started now, for busyUntil,
-// without the wake-up event; then the next, and so on. Otherwise the
-// wake-up is scheduled. (On gruyere under RandomTraffic, about 60 % of
-// the wake-ups go: mostly a home's probes queued behind each other on
-// its links.)
+// Where that start is already certain, the head is started now, for
+// busyUntil, without the wake-up event; then the next, and so on.
+// Otherwise the wake-up is scheduled. (On gruyere under RandomTraffic, 80 %
+// of the wake-ups go: a home's probes queued behind each other on its
+// links, responses converging on the requester's.)
 //
 // The start is certain if the head is a unicast message and the buffer it
 // lands in has a free slot now: only c takes slots in that buffer, and c
@@ -226,9 +264,14 @@ func (c *channel) start(p *packet, now sim.Time) {
 // included (only c looks at that buffer's fullness, and only from
 // busyUntil on; the slot counts as in flight, as the predecessor's does
 // meanwhile), except:
-//   - releasing the slot a forwarded message holds upstream (p.held) must
-//     happen at the start, as the upstream channel may be waiting for it,
-//     so such a head waits for its wake-up;
+//   - the slot a forwarded message holds at this node (p.held) is released
+//     at the start, and the channel it came by may be waiting for it. The
+//     release is deferred (inbuf.rel): the slot stays counted until a look
+//     at the buffer from its time on (inbuf.settle), and if the channel
+//     finds the buffer full meanwhile, it is tried again then (evRelease),
+//     as the start would have kicked it. One deferred release per buffer,
+//     of a link's buffer whose channel has nothing queued (deferRelease);
+//     otherwise the head waits for its wake-up;
 //   - the counters (messages, queueing delay, operations, queue length)
 //     must not show the start before its time: c.pre keeps what they need
 //     of the messages started ahead, and queueLen, Snapshot and Reset
@@ -241,16 +284,34 @@ func (c *channel) startQueued() {
 	n := c.n
 	for c.q.n > 0 {
 		p := c.q.front()
-		if len(p.bcast) > 0 || p.held != nil || p.nb.full() || n.noPrestart || c.pre.n == preMax && !c.prunedPre(n.e.Now()) {
+		if b := p.nb; b != nil && b.rel {
+			b.settle(n.e.Now())
+		}
+		if len(p.bcast) > 0 || p.nb.full() || n.noPrestart || c.pre.n == preMax && !c.prunedPre(n.e.Now()) ||
+			p.held != nil && !c.deferRelease(p.held) {
 			c.wake = true
-			n.e.Schedule(c.busyUntil, c, 0)
+			n.e.Schedule(c.busyUntil, c, evWake)
 			return
 		}
 		c.q.pop()
 		at := c.busyUntil
+		if h := p.held; h != nil {
+			p.held = nil
+			h.rel, h.relAt = true, at
+		}
 		c.pre.push(preRec{start: at, wait: at - p.enq, class: p.class, bytes: int32(p.bytes), id: p.id})
 		c.start(p, at)
 	}
+}
+
+// deferRelease reports whether the slot a queued message holds in b (at
+// this node, on the channel it came by) may be released lazily rather
+// than at the message's start: b is a link's (whose channel alone looks
+// at it), has no other such release pending, and its channel has nothing
+// queued that might wait for the slot. (If something queues there later
+// and waits for it, try schedules an event at the release: evRelease.)
+func (c *channel) deferRelease(b *inbuf) bool {
+	return !b.rel && !b.ch.bus && b.ch.q.n == 0
 }
 
 // prunePre forgets the messages started ahead whose start has come.

@@ -416,6 +416,9 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	c := h.c
 	p.next, p.nb = h.next, h.b
 	now := n.e.Now()
+	if h.b.rel {
+		h.b.settle(now)
+	}
 	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() && !n.noFast {
 		p.ch, p.enq = c, now
 		c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time

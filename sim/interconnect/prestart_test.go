@@ -105,7 +105,7 @@ func sameReports(got, want []*Report) error {
 	return nil
 }
 
-func runTimed(t *testing.T, cfg Config, seed uint64, msgs, window int, noPrestart bool) (map[[2]uint64]sim.Time, []*Report, []*Deadlock, uint64) {
+func runTimed(t *testing.T, cfg Config, seed uint64, msgs, window int, noPrestart bool) (map[[2]uint64]sim.Time, []*Report, []*Deadlock, uint64, int) {
 	t.Helper()
 	e := sim.New(seed)
 	cfg.CheckOwnership = true
@@ -114,6 +114,8 @@ func runTimed(t *testing.T, cfg Config, seed uint64, msgs, window int, noPrestar
 		t.Fatal(err)
 	}
 	n.noPrestart = noPrestart
+	var kicks int
+	e.AddHook(releaseKicks{&kicks})
 	log := &deliveryLog{e: e, n: n, got: map[[2]uint64]sim.Time{}}
 	for i := 0; i < cfg.Nodes; i++ {
 		n.Attach(mem.NodeID(i), log)
@@ -149,7 +151,7 @@ func runTimed(t *testing.T, cfg Config, seed uint64, msgs, window int, noPrestar
 	e.Schedule(sim.Time(window)*sim.Nanosecond/2+3, rep, 1)
 	e.RunUntilIdle()
 	rep.Handle(0)
-	return log.got, rep.out, n.Deadlocks(), e.Stats().Events
+	return log.got, rep.out, n.Deadlocks(), e.Stats().Events, kicks
 }
 
 func TestPrestartKeepsTiming(t *testing.T) {
@@ -167,11 +169,12 @@ func TestPrestartKeepsTiming(t *testing.T) {
 		{"ring-1-credit", clockwise(4, 1)},
 		{"bus", bus},
 	} {
-		fewer := false
+		fewer, kicks := false, 0
 		for seed := uint64(1); seed <= 4; seed++ {
 			window := []int{2000, 10000, 40000}[seed%3] // heavy to light load
-			got, rep, dl, ev := runTimed(t, tc.cfg, seed, 3000, window, false)
-			want, wantRep, wantDl, wantEv := runTimed(t, tc.cfg, seed, 3000, window, true)
+			got, rep, dl, ev, k := runTimed(t, tc.cfg, seed, 3000, window, false)
+			want, wantRep, wantDl, wantEv, _ := runTimed(t, tc.cfg, seed, 3000, window, true)
+			kicks += k
 			if len(got) != len(want) {
 				t.Fatalf("%s seed %d: %d deliveries, want %d", tc.name, seed, len(got), len(want))
 			}
@@ -195,6 +198,11 @@ func TestPrestartKeepsTiming(t *testing.T) {
 		// holds, no start is ever certain ahead.)
 		if !fewer && tc.name != "bus" && tc.name != "ring-1-credit" {
 			t.Errorf("%s: no message was started ahead", tc.name)
+		}
+		// With two credits, messages wait for slots that messages
+		// started ahead release later.
+		if kicks == 0 && tc.name == "gruyere-2-credits" {
+			t.Errorf("%s: no channel waited for a slot released by a start made ahead", tc.name)
 		}
 	}
 }
@@ -244,3 +252,15 @@ func TestPrestartReportMidQueue(t *testing.T) {
 		t.Errorf("%d deliveries, want 3", len(log.got))
 	}
 }
+
+// releaseKicks counts the channel events that try a channel again when a
+// slot a message started ahead of time held is released (evRelease).
+type releaseKicks struct{ n *int }
+
+func (r releaseKicks) EventStart(now sim.Time, h sim.Handler, arg uint64) {
+	if _, ok := h.(*channel); ok && arg == evRelease {
+		*r.n++
+	}
+}
+
+func (r releaseKicks) EventEnd(sim.Time, sim.Handler, uint64) {}
