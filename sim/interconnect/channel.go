@@ -282,12 +282,14 @@ func (c *channel) start(p *packet, now sim.Time) {
 // before the events due at busyUntil rather than after some of them).
 func (c *channel) startQueued() {
 	n := c.n
+	now := n.e.Now()
+	c.prunePre(now)
 	for c.q.n > 0 {
 		p := c.q.front()
 		if b := p.nb; b != nil && b.rel {
-			b.settle(n.e.Now())
+			b.settle(now)
 		}
-		if len(p.bcast) > 0 || p.nb.full() || n.noPrestart || c.pre.n == preMax && !c.prunedPre(n.e.Now()) ||
+		if len(p.bcast) > 0 || p.nb.full() || c.pre.n == preMax || n.noPrestart ||
 			p.held != nil && !c.deferRelease(p.held) {
 			c.wake = true
 			n.e.Schedule(c.busyUntil, c, evWake)
@@ -299,7 +301,7 @@ func (c *channel) startQueued() {
 			p.held = nil
 			h.rel, h.relAt = true, at
 		}
-		c.pre.push(preRec{start: at, wait: at - p.enq, class: p.class, bytes: int32(p.bytes), id: p.id})
+		c.pre.push(preRec{start: at, wait: at - p.enq, id: p.id, class: p.class})
 		c.start(p, at)
 	}
 }
@@ -319,12 +321,6 @@ func (c *channel) prunePre(now sim.Time) {
 	for c.pre.n > 0 && c.pre.buf[c.pre.head].start <= now {
 		c.pre.pop()
 	}
-}
-
-// prunedPre prunes c.pre and reports whether that made room.
-func (c *channel) prunedPre(now sim.Time) bool {
-	c.prunePre(now)
-	return c.pre.n < preMax
 }
 
 // queueLen is the length of c's queue as the model sees it: messages
@@ -373,8 +369,7 @@ type preRec struct {
 	start sim.Time
 	wait  sim.Time // queueing delay
 	id    mem.OpID
-	bytes int32
-	class mem.Class
+	class mem.Class // (its size is the class's)
 }
 
 // preMax is how many messages a channel starts ahead of time at most (a

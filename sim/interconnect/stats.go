@@ -233,7 +233,7 @@ func (n *Network) Snapshot() *Report {
 			x := c.pre.at(i)
 			cs.Msgs[x.class]--
 			cs.QueueDelay -= x.wait
-			cs.Ops = subOp(cs.Ops, x.id, int(x.bytes))
+			cs.Ops = subOp(cs.Ops, x.id, x.class.Bytes())
 		}
 		for k, m := range cs.Msgs {
 			cs.Bytes[k] = m * uint64(mem.Class(k).Bytes())
@@ -283,7 +283,7 @@ func (n *Network) Reset() {
 			x := c.pre.at(i)
 			c.st.msgs[x.class]++
 			c.st.queueDelay += x.wait
-			c.st.ops.add(x.id, int(x.bytes))
+			c.st.ops.add(x.id, x.class.Bytes())
 		}
 		if c.blocked {
 			c.blockedAt = now
