@@ -92,7 +92,14 @@
 // 3 % of the schedules (at now: 49k of 1.53M). What is left is about 160
 // instructions of engine work per event and the protocol and network
 // handlers themselves, at about 2 instructions per host cycle: further
-// gains need fewer instructions per event, not fewer stalls.
+// gains need fewer instructions per event, not fewer stalls. Of the
+// remaining wake-ups (0.26 per operation), 80 % wait because the buffer
+// their upstream slot is in already has a deferred release (one per
+// buffer). PGO with a RandomTraffic profile still takes 5.7 % of the
+// instructions off the new code (4503 -> 4245 per operation at 300k
+// operations), mostly by inlining Schedule, forward, deliver, startQueued
+// and fire into their callers; by hand, only the calls within a package
+// could go, at about 10 instructions a call.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
