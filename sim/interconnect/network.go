@@ -416,7 +416,7 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	c := h.c
 	p.next, p.nb = h.next, h.b
 	now := n.e.Now()
-	if h.b.rel {
+	if h.b.nrel > 0 {
 		h.b.settle(now)
 	}
 	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() && !n.noFast {
