@@ -182,7 +182,7 @@ func (c *channel) try() {
 	}
 	p := c.q.front()
 	var ok, settled bool
-	if len(p.bcast) == 0 { // credit's unicast case, inline
+	if !p.bc { // credit's unicast case, inline
 		b := p.nb
 		if b.nrel > 0 {
 			b.settle(now)
@@ -226,7 +226,7 @@ func (c *channel) start(p *packet, now sim.Time) {
 	c.stuck = false
 
 	// Take the credit(s) downstream.
-	if len(p.bcast) == 0 {
+	if !p.bc {
 		b := p.nb
 		b.used++
 		b.inflight++
@@ -245,13 +245,13 @@ func (c *channel) start(p *packet, now sim.Time) {
 	c.st.queueDelay += now - p.enq
 	if d := c.st.ops.dense; uint64(p.id) < uint64(len(d)) {
 		d[p.id].Msgs++
-		d[p.id].Bytes += uint64(p.bytes)
+		d[p.id].Bytes += uint64(p.class.Bytes())
 	} else {
-		c.st.ops.add(p.id, p.bytes)
+		c.st.ops.add(p.id, p.class.Bytes())
 	}
 
 	arrive := now + occ + c.latency
-	if len(p.bcast) == 0 && p.next != p.dst {
+	if !p.bc && p.next != p.dst {
 		arrive += n.cfg.RouterLatency
 	}
 	// Release the slot held at this node; its upstream channel may go on.
@@ -311,7 +311,7 @@ func (c *channel) startQueued() {
 		if b := p.nb; b != nil && b.nrel > 0 {
 			b.settle(now)
 		}
-		if len(p.bcast) > 0 || p.nb.full() || c.pre.n == preMax || n.noPrestart ||
+		if p.bc || p.nb.full() || c.pre.n == preMax || n.noPrestart ||
 			p.held != nil && !c.deferRelease(p.held) {
 			c.wake = true
 			n.e.Schedule(c.busyUntil, c, evWake)
