@@ -103,6 +103,20 @@
 // and fire into their callers; by hand, only the calls within a package
 // could go, at about 10 instructions a call.
 //
+// Host memory: cachegrind with a 32 KiB L1 counts about 65 L1 data misses
+// per RandomTraffic operation (most L2 hits), a real part of the host
+// time: every event touches objects last touched many events ago (its
+// node, its handler, a packet, a message, a channel's counters). A
+// packet's per-hop fields now share its first cache line (24.5M -> 23.0M
+// misses over 300k operations). Tried and rejected: a network-wide table
+// of the per-operation counters, by operation then channel, in place of
+// one row per channel (an operation's messages cross many channels close
+// together): the cells stayed cold (23.0M -> 23.3M); level-1 wheel
+// buckets of 1024 or 2048 in place of 4096: no fewer misses, more
+// instructions. Overall (12 interleaved runs, medians, noisy host):
+// RandomTraffic 618 -> 604 ns per operation, 6.9 -> 5.9 events per
+// operation.
+//
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
 // Determinism: events at the same time run in the order they were scheduled;
