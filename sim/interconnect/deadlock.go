@@ -77,6 +77,9 @@ func (n *Network) drainKicks() {
 func (n *Network) stuckSet() bool {
 	some := false
 	now := n.e.Now()
+	for _, b := range n.bufs {
+		b.settle(now)
+	}
 	for _, c := range n.chans {
 		c.cand = c.blocked && now >= c.busyUntil && c.q.n > 0
 		some = some || c.cand

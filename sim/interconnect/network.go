@@ -45,6 +45,7 @@ type Network struct {
 	needDetect bool
 	lateKick   *channel  // to kick at the next Send or Broadcast (packet.Handle)
 	noFast     bool      // tests: take none of the shortcuts (fastpath_test.go)
+	noPrestart bool      // tests: start no queued message ahead (prestart_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
 	recv       []mem.Receiver
@@ -86,22 +87,28 @@ type hop struct {
 // packet is the network's envelope around a message in transit. Packets are
 // pooled; each is the sim.Handler of its own arrival event.
 type packet struct {
-	n      *Network
+	// Read on every hop (arrival, forward, start): the first cache line
+	// (packets are 192 bytes, a size class of 64-byte aligned objects;
+	// TestPacketLayout). A packet's arrival event finds it cold; the rest
+	// of it is read only at its delivery.
+	n     *Network
+	ch    *channel   // channel queued on or crossing
+	nb    *inbuf     // unicast: the buffer at next this hop takes a credit in
+	held  *inbuf     // buffer slot held while queued at an intermediate node
+	next  mem.NodeID // node at the end of the current hop
+	dst   mem.NodeID
+	enq   sim.Time // joined the current queue
+	id    mem.OpID
+	class mem.Class
+	bc    bool // len(bcast) > 0: a bus transaction
+
 	m      *mem.Msg
-	ch     *channel     // channel queued on or crossing
-	nb     *inbuf       // unicast: the buffer at next this hop takes a credit in
-	held   *inbuf       // buffer slot held while queued at an intermediate node
-	bcast  []mem.NodeID // bus transaction destinations; empty for unicast
-	next   mem.NodeID   // node at the end of the current hop
-	dst    mem.NodeID
-	src    mem.NodeID
-	class  mem.Class
-	bytes  int
-	id     mem.OpID
 	sent   sim.Time // first Send
-	enq    sim.Time // joined the current queue
+	src    mem.NodeID
 	seq    uint64
-	copies []*mem.Msg // scratch for broadcast delivery
+	bcast  []mem.NodeID // bus transaction destinations; empty for unicast
+	copies []*mem.Msg   // scratch for broadcast delivery
+	_      [48]byte     // to 192 bytes
 }
 
 // Event kinds of a packet.
@@ -129,7 +136,7 @@ func (p *packet) Handle(kind uint64) {
 		return
 	}
 	c := p.ch
-	if len(p.bcast) > 0 {
+	if p.bc {
 		n.deliverBroadcast(p)
 		n.drain()
 		return
@@ -377,7 +384,7 @@ func (n *Network) newPacket(m *mem.Msg) *packet {
 	}
 	n.seq++
 	p.m, p.src, p.dst = m, m.Src, m.Dst
-	p.class, p.bytes, p.id = m.Class, m.Bytes(), m.ID
+	p.class, p.id = m.Class, m.ID
 	p.sent, p.seq = n.e.Now(), n.seq
 	return p
 }
@@ -415,6 +422,9 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	c := h.c
 	p.next, p.nb = h.next, h.b
 	now := n.e.Now()
+	if h.b.nrel > 0 {
+		h.b.settle(now)
+	}
 	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() && !n.noFast {
 		p.ch, p.enq = c, now
 		c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
@@ -445,8 +455,8 @@ func (n *Network) enqueue(c *channel, p *packet) {
 	p.ch = c
 	p.enq = n.e.Now()
 	c.q.push(p)
-	if c.q.n > c.st.maxQueue {
-		c.st.maxQueue = c.q.n
+	if c.q.n+int(c.pre.n) > c.st.maxQueue { // (c.pre may hold started messages)
+		c.st.maxQueue = max(c.st.maxQueue, c.queueLen(p.enq))
 	}
 	if c.q.n == 1 {
 		n.kick(c)
@@ -517,6 +527,7 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 					n.scratch[j] = -1
 				}
 			}
+			p.bc = true
 			p.next = d
 			n.enqueue(c, p)
 		}
@@ -548,7 +559,7 @@ func (n *Network) deliver(p *packet) {
 		n.startRetry()
 	}
 	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast = p.bcast[:0]
+	p.bcast, p.bc = p.bcast[:0], false
 	n.packets = append(n.packets, p)
 }
 
@@ -609,6 +620,6 @@ func (n *Network) release(p *packet) {
 		n.startRetry()
 	}
 	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast = p.bcast[:0]
+	p.bcast, p.bc = p.bcast[:0], false
 	n.packets = append(n.packets, p)
 }

@@ -226,7 +226,16 @@ func (n *Network) Snapshot() *Report {
 			MaxQueue: c.st.maxQueue, Drops: c.st.drops,
 			Ops: c.st.ops.list(),
 		}
-		for k, m := range c.st.msgs {
+		// Messages started ahead of a start still to come have not
+		// started yet (channel.startQueued).
+		c.prunePre(r.To)
+		for i := 0; i < int(c.pre.n); i++ {
+			x := c.pre.at(i)
+			cs.Msgs[x.class]--
+			cs.QueueDelay -= x.wait
+			cs.Ops = subOp(cs.Ops, x.id, x.class.Bytes())
+		}
+		for k, m := range cs.Msgs {
 			cs.Bytes[k] = m * uint64(mem.Class(k).Bytes())
 			cs.Busy += sim.Time(m) * c.occ[k]
 		}
@@ -245,6 +254,21 @@ func (n *Network) Snapshot() *Report {
 	return r
 }
 
+// subOp takes one message of the given size, counted for operation id,
+// out of ops (sorted by ID, every entry non-zero), keeping it so.
+func subOp(ops []OpStats, id mem.OpID, bytes int) []OpStats {
+	i, ok := slices.BinarySearchFunc(ops, id, func(o OpStats, id mem.OpID) int { return int64cmp(int64(o.ID), int64(id)) })
+	if !ok {
+		sim.Failf("interconnect", "snapshot", "no count for op %d to take a message out of", id)
+	}
+	ops[i].Msgs--
+	ops[i].Bytes -= uint64(bytes)
+	if ops[i].Msgs == 0 {
+		ops = slices.Delete(ops, i, i+1)
+	}
+	return ops
+}
+
 // Reset zeroes every counter and starts a new window now. Queues, buffers
 // and messages in flight are untouched.
 func (n *Network) Reset() {
@@ -252,7 +276,15 @@ func (n *Network) Reset() {
 	for _, c := range n.chans {
 		ops := c.st.ops
 		ops.reset()
-		c.st = chanStats{ops: ops, maxQueue: c.q.n}
+		c.st = chanStats{ops: ops, maxQueue: c.queueLen(now)}
+		// Messages started ahead of a start still to come start in
+		// the new window (channel.startQueued).
+		for i := 0; i < int(c.pre.n); i++ {
+			x := c.pre.at(i)
+			c.st.msgs[x.class]++
+			c.st.queueDelay += x.wait
+			c.st.ops.add(x.id, x.class.Bytes())
+		}
 		if c.blocked {
 			c.blockedAt = now
 		}
