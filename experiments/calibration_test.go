@@ -112,9 +112,9 @@ var knownOut = map[string]string{}
 // transaction (the store's GetM), not two. Measured, not committed: an
 // RFO prefetch (PrefetchW) of the next buffered store's line whenever the
 // head store misses, as x86 cores issue ownership requests ahead of the
-// in-order commit, leaves every Table 1-3 row of every machine but
-// amd4x4's throughput unchanged, brings SHM4 at 3-4 cores to 1300/1600
-// (paper 1180/1530; now 900/800), and with row_cycle 40 ns and
+// in-order commit, leaves every Table 1-3 row unchanged (URPC's stores
+// fill one line at a time), brings SHM4 at 3-4 cores to 1300/1600 (paper
+// 1180/1530; now 900/800), and with row_cycle 40 ns and
 // probe_occupancy 22 ns gives SHM4 7824 against MSG8 6760 at 16 cores
 // (the crossing holds) and amd4x4 throughput +13/-5/-16 %; but SHM8 goes
 // to 4289/5499 at 3/4 cores (paper 2290/2850), above its 8-core point
