@@ -190,17 +190,25 @@ func (p *pkg) frames(line mem.LineAddr, out *frefs) {
 // paths look the row up first and declare their frefs (zeroing it) only
 // when the line is on chip, which most probed lines are not.
 func (p *pkg) framesOf(w []int32, out *frefs) {
-	out.n = 0
-	for k, c := range p.clusters {
-		if i := w[k]; i != 0 {
-			out.fs[out.n] = fref{c, &c.arr.frames[i-1]}
-			out.n++
+	// The count is kept in a local and w is resliced to the clusters'
+	// length once, so the loop does no bounds checks on w and does not
+	// reload and store out.n per frame (framesOf runs for most probes
+	// and requests that find the line on chip).
+	cs := p.clusters
+	w = w[:len(cs)+1]
+	n := 0
+	for k, i := range w[:len(cs)] {
+		if i != 0 {
+			c := cs[k]
+			out.fs[n] = fref{c, &c.arr.frames[i-1]}
+			n++
 		}
 	}
-	if i := w[len(p.clusters)]; i != 0 {
-		out.fs[out.n] = fref{nil, &p.l3.frames[i-1]}
-		out.n++
+	if i := w[len(cs)]; i != 0 {
+		out.fs[n] = fref{nil, &p.l3.frames[i-1]}
+		n++
 	}
+	out.n = n
 }
 
 func (p *pkg) hasFrames(line mem.LineAddr) bool { return p.index.slot(line) >= 0 }
