@@ -244,10 +244,17 @@ func (c *channel) start(p *packet, now sim.Time) {
 	c.st.msgs[p.class]++
 	c.st.queueDelay += now - p.enq
 	if d := c.st.ops.dense; uint64(p.id) < uint64(len(d)) {
-		d[p.id].Msgs++
-		d[p.id].Bytes += uint64(p.class.Bytes())
+		// opCounter.add, by hand (stats.go: a cell counts messages
+		// and data messages).
+		var data uint64
+		if p.class == mem.ClassData {
+			data = 1
+		}
+		x := &d[p.id]
+		x.msgs++
+		x.data += data
 	} else {
-		c.st.ops.add(p.id, p.class.Bytes())
+		c.st.ops.add(p.id, p.class)
 	}
 
 	arrive := now + occ + c.latency

@@ -23,42 +23,62 @@ type OpStats struct {
 
 func (o OpStats) String() string { return fmt.Sprintf("op %d: %d msgs %d B", o.ID, o.Msgs, o.Bytes) }
 
+// opCounter counts, for one channel, the messages of each operation.
+//
+// channel.start adds to it for every message, and its cells are scattered
+// (a channel's cell for an operation is touched once per message of that
+// operation crossing that channel, many events apart), so they miss the
+// host caches often: a dense cell is 16 bytes, four to a host cache line,
+// not a 24-byte OpStats. A cell counts messages and, of them, data
+// messages; the bytes follow, since every message of a class has the
+// class's size (mem.Class.Bytes: a header, plus a line for data).
 type opCounter struct {
-	dense  []OpStats
+	dense  []opCell // by OpID, below opDense
 	sparse map[mem.OpID]*OpStats
 }
 
-func (o *opCounter) add(id mem.OpID, bytes int) {
-	s := o.slot(id)
-	s.Msgs++
-	s.Bytes += uint64(bytes)
+// opCell is a dense counter: msgs messages, data of them ClassData.
+type opCell struct {
+	msgs, data uint64
 }
 
-func (o *opCounter) addStats(t OpStats) {
-	s := o.slot(t.ID)
-	s.Msgs += t.Msgs
-	s.Bytes += t.Bytes
+// bytes is the bytes of the cell's messages.
+func (c opCell) bytes() uint64 {
+	return c.msgs*uint64(mem.ClassRequest.Bytes()) + c.data*uint64(mem.ClassData.Bytes()-mem.ClassRequest.Bytes())
 }
 
-func (o *opCounter) slot(id mem.OpID) *OpStats {
-	var s *OpStats
+func (o *opCounter) add(id mem.OpID, class mem.Class) {
 	if id < opDense {
-		if int(id) >= len(o.dense) {
-			k := len(o.dense)
-			o.dense = slices.Grow(o.dense, max(int(id)+1, 2*k)-k)[:max(int(id)+1, 2*k)]
-			for i := k; i < len(o.dense); i++ {
-				o.dense[i] = OpStats{ID: mem.OpID(i)}
-			}
+		c := o.cell(id)
+		c.msgs++
+		if class == mem.ClassData {
+			c.data++
 		}
-		s = &o.dense[id]
-	} else {
-		if o.sparse == nil {
-			o.sparse = make(map[mem.OpID]*OpStats)
-		}
-		if s = o.sparse[id]; s == nil {
-			s = &OpStats{ID: id}
-			o.sparse[id] = s
-		}
+		return
+	}
+	s := o.big(id)
+	s.Msgs++
+	s.Bytes += uint64(class.Bytes())
+}
+
+// cell returns the dense counter of id < opDense, growing the slice.
+func (o *opCounter) cell(id mem.OpID) *opCell {
+	if int(id) >= len(o.dense) {
+		k := len(o.dense)
+		o.dense = slices.Grow(o.dense, max(int(id)+1, 2*k)-k)[:max(int(id)+1, 2*k)]
+	}
+	return &o.dense[id]
+}
+
+// big returns the sparse counter of id >= opDense.
+func (o *opCounter) big(id mem.OpID) *OpStats {
+	if o.sparse == nil {
+		o.sparse = make(map[mem.OpID]*OpStats)
+	}
+	s := o.sparse[id]
+	if s == nil {
+		s = &OpStats{ID: id}
+		o.sparse[id] = s
 	}
 	return s
 }
@@ -66,9 +86,9 @@ func (o *opCounter) slot(id mem.OpID) *OpStats {
 // list returns the non-zero counters sorted by OpID.
 func (o *opCounter) list() []OpStats {
 	var out []OpStats
-	for _, s := range o.dense {
-		if s.Msgs > 0 {
-			out = append(out, s)
+	for i, c := range o.dense {
+		if c.msgs > 0 {
+			out = append(out, OpStats{ID: mem.OpID(i), Msgs: c.msgs, Bytes: c.bytes()})
 		}
 	}
 	var big []OpStats
@@ -80,10 +100,28 @@ func (o *opCounter) list() []OpStats {
 }
 
 func (o *opCounter) reset() {
-	for i := range o.dense {
-		o.dense[i].Msgs, o.dense[i].Bytes = 0, 0
-	}
+	clear(o.dense)
 	clear(o.sparse)
+}
+
+// sumOps adds up lists of OpStats (each sorted by ID) into one, sorted by
+// ID, one entry per operation.
+func sumOps(lists [][]OpStats) []OpStats {
+	var all []OpStats
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	slices.SortStableFunc(all, func(a, b OpStats) int { return int64cmp(int64(a.ID), int64(b.ID)) })
+	var out []OpStats
+	for _, o := range all {
+		if k := len(out) - 1; k >= 0 && out[k].ID == o.ID {
+			out[k].Msgs += o.Msgs
+			out[k].Bytes += o.Bytes
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func int64cmp(a, b int64) int {
@@ -217,7 +255,7 @@ func (n *Network) Snapshot() *Report {
 		Delivered: n.st.delivered, Latency: n.st.latency, MaxLatency: n.st.maxLatency,
 		Deadlocks: n.st.deadlocks, Drops: n.st.drops, Retries: n.st.retries,
 	}
-	var all opCounter
+	var all [][]OpStats
 	for _, c := range n.chans {
 		cs := ChannelStats{
 			Name: c.name, Bus: c.bus, From: c.from, To: c.to,
@@ -245,12 +283,10 @@ func (n *Network) Snapshot() *Report {
 		if c.blocked { // count the stall in progress
 			cs.Stall += n.e.Now() - c.blockedAt
 		}
-		for _, o := range cs.Ops {
-			all.addStats(o)
-		}
+		all = append(all, cs.Ops)
 		r.Channels = append(r.Channels, cs)
 	}
-	r.Ops = all.list()
+	r.Ops = sumOps(all)
 	return r
 }
 
@@ -283,7 +319,7 @@ func (n *Network) Reset() {
 			x := c.pre.at(i)
 			c.st.msgs[x.class]++
 			c.st.queueDelay += x.wait
-			c.st.ops.add(x.id, x.class.Bytes())
+			c.st.ops.add(x.id, x.class)
 		}
 		if c.blocked {
 			c.blockedAt = now
