@@ -279,7 +279,7 @@ func (e *Engine) NextTime() Time {
 	if e.levels&3 == 1<<1 && !e.nextOK {
 		// peek's common case by hand, as in run: the head of the
 		// lowest level-1 bucket, sorted and pending, is the earliest.
-		b := e.occ[1].first() & (1<<wideBits - 1)
+		b := e.occ[1].firstSet()
 		q := &e.bkt[1<<wheelBits+b]
 		if n := &e.nodes[q.head]; !q.unsorted && n.pending() {
 			e.nextAt, e.nextOK = n.at, true
@@ -323,7 +323,7 @@ func (e *Engine) run(limit Time, cond func() bool) {
 			// the lowest level, and its lowest bucket is sorted
 			// with a due, pending event at its head. (levels is
 			// zero in list mode.)
-			b := e.occ[1].first() & (1<<wideBits - 1)
+			b := e.occ[1].firstSet()
 			q := &e.bkt[1<<wheelBits+b]
 			r = q.head
 			if n = &e.nodes[r]; q.unsorted || !n.pending() || n.at > limit {

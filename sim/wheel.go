@@ -139,6 +139,16 @@ func (o *occupancy) first() int {
 	return i<<6 | bits.TrailingZeros64(o.w[i])
 }
 
+// firstSet is first for an occupancy known to be non-empty (the engine's
+// fast paths: levels says so). Setting bit 63 changes neither lowest set
+// bit and spares the zero cases: no test of sum, and a bare bsf rather
+// than one with a conditional move for a zero word (RandomTraffic: about
+// 2 instructions fewer per event).
+func (o *occupancy) firstSet() int {
+	i := bits.TrailingZeros64(o.sum|1<<63) & (wheelWords - 1)
+	return i<<6 | bits.TrailingZeros64(o.w[i]|1<<63)
+}
+
 // after returns the lowest non-empty bucket above b, or -1.
 func (o *occupancy) after(b int) int {
 	i := b >> 6
