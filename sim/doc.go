@@ -117,6 +117,42 @@
 // RandomTraffic 618 -> 604 ns per operation, 6.9 -> 5.9 events per
 // operation.
 //
+// A third round, counted by callgrind inside RunUntil (RandomTraffic, 300k
+// operations: 1354.9M instructions, 4516 per operation, before). Done:
+// run tests stop and cond with two ifs, not one expression the compiler
+// turned into a boolean and tested again (-0.7 %); the fast paths find
+// level 1's lowest bucket with occupancy.firstSet, without zero checks
+// (-0.3 %); a channel's per-operation counters are 16-byte cells
+// (messages, data messages; bytes multiplied out when listed) in place of
+// 24-byte OpStats (-0.5 %, and 7 % fewer host L1d misses in
+// channel.start, where that one line had 4 % of all of them);
+// pkg.framesOf without a bounds check and a store of the count per frame
+// (-0.2 %). In all 1331.7M (4439 per operation, -1.7 %); CoherentMiss
+// 3hop -1.9 %. Host time moved less than the noise (the host ran the same
+// binary at 560 to 840 ns per operation within minutes; 16 randomized
+// interleaved pairs: paired median -3 %, best 599 -> 582 ns).
+// Measured and rejected: a bitmap of the line index's used slots, so that
+// an absent line's lookup need not read keys (host L1d misses +3.7 %:
+// most lookups find their line, and the bitmap misses as well); a 64-bit
+// hash mask of the live transactions' lines in front of pkg.txn's scan
+// (probes: -4.8M instructions, -0.1M misses; responses, which always find
+// theirs, and the pkg fields the mask shifted: +3.3M, +0.14M; net -0.05 %
+// instructions, +0.6 % misses); event nodes padded from 40 to 64 bytes so
+// that none straddles two host lines (-1.6 % L1d misses, the same
+// instructions; a 32-byte node would need gen in a parallel array, more
+// instructions on every Schedule and dispatch). Looked at and left: a
+// split L1 tag array (tags and states set by set, data apart): a hit
+// would touch a metadata line and a data line, against 1.6 lines on
+// average now (the way-major 80-byte frame puts the tag and the word
+// accessed in one host line 3 times in 8), for the same 20 KiB per
+// simulated L1, so no fewer misses; the protocol table's rows are
+// already 8 bytes (a package table under 3 KiB). A lead: zeroing a pctx
+// (about 200 bytes, two line-sized buffers) costs about 25 instructions
+// per package event (response, probe, request: about 1 % of the total);
+// moving the buffers out needs care, since contexts nest (an eviction
+// inside a grant) and paVictim reads vdata when nothing wrote it (zero
+// today, so a reused buffer would have to be cleared there).
+//
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
 // Determinism: events at the same time run in the order they were scheduled;
