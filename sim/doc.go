@@ -127,10 +127,17 @@
 // 24-byte OpStats (-0.5 %, and 7 % fewer host L1d misses in
 // channel.start, where that one line had 4 % of all of them);
 // pkg.framesOf without a bounds check and a store of the count per frame
-// (-0.2 %). In all 1331.7M (4439 per operation, -1.7 %); CoherentMiss
-// 3hop -1.9 %. Host time moved less than the noise (the host ran the same
-// binary at 560 to 840 ns per operation within minutes; 16 randomized
-// interleaved pairs: paired median -3 %, best 599 -> 582 ns).
+// (-0.2 %); a pctx's two line buffers (vdata, data) live on a
+// per-package stack, taken at their first write, so that declaring one,
+// which Go zeroes, costs a few stores rather than about 25 instructions
+// per response, probe and request (-0.65 %; contexts nest, each keeps its
+// own buffers, and paVictim stores zero when no copy left in the event,
+// as the zeroed field gave). In all 1323.1M (4410 per operation,
+// -2.3 %); CoherentMiss 1hop and 3hop -2.6 % each (100k transfers).
+// Host time moved about as much, under the noise (the host ran one
+// binary at 545 to 900 ns per operation within minutes): 16 randomized
+// interleaved pairs of 1 s runs, medians 640 -> 625 ns per operation,
+// paired median -1.4 %.
 // Measured and rejected: a bitmap of the line index's used slots, so that
 // an absent line's lookup need not read keys (host L1d misses +3.7 %:
 // most lookups find their line, and the bitmap misses as well); a 64-bit
@@ -146,12 +153,10 @@
 // average now (the way-major 80-byte frame puts the tag and the word
 // accessed in one host line 3 times in 8), for the same 20 KiB per
 // simulated L1, so no fewer misses; the protocol table's rows are
-// already 8 bytes (a package table under 3 KiB). A lead: zeroing a pctx
-// (about 200 bytes, two line-sized buffers) costs about 25 instructions
-// per package event (response, probe, request: about 1 % of the total);
-// moving the buffers out needs care, since contexts nest (an eviction
-// inside a grant) and paVictim reads vdata when nothing wrote it (zero
-// today, so a reused buffer would have to be cleared there).
+// already 8 bytes (a package table under 3 KiB). What is left is spread
+// thin: the engine (Schedule, the dispatch, insertNode: about 170
+// instructions per event, 26 % of the total) and dozens of handlers of
+// 1 to 5 % each.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
