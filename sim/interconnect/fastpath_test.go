@@ -130,12 +130,18 @@ func runTraffic(t *testing.T, cfg Config, seed uint64, gaps int, noFast bool) st
 	return b.String()
 }
 
-func TestFastPathsChangeNothing(t *testing.T) {
+// shortcutShapes are the networks the shortcut tests (fast paths, starting
+// ahead) run traffic on: links with default and tight credits, a line, a
+// ring with one credit, and a bus.
+func shortcutShapes() []struct {
+	name string
+	cfg  Config
+} {
 	bus := DefaultConfig(4)
 	bus.Buses = []BusConfig{FSBBus(0, 1, 2, 3)}
 	tight := gruyere()
 	tight.Credits = 2
-	for _, tc := range []struct {
+	return []struct {
 		name string
 		cfg  Config
 	}{
@@ -144,7 +150,11 @@ func TestFastPathsChangeNothing(t *testing.T) {
 		{"line", line(5)},
 		{"ring-1-credit", clockwise(4, 1)},
 		{"bus", bus},
-	} {
+	}
+}
+
+func TestFastPathsChangeNothing(t *testing.T) {
+	for _, tc := range shortcutShapes() {
 		for seed := uint64(1); seed <= 6; seed++ {
 			gaps := []int{2, 8, 32}[seed%3] // heavy to light load
 			fast := runTraffic(t, tc.cfg, seed, gaps, false)

@@ -155,20 +155,7 @@ func runTimed(t *testing.T, cfg Config, seed uint64, msgs, window int, noPrestar
 }
 
 func TestPrestartKeepsTiming(t *testing.T) {
-	bus := DefaultConfig(4)
-	bus.Buses = []BusConfig{FSBBus(0, 1, 2, 3)}
-	tight := gruyere()
-	tight.Credits = 2
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"gruyere", gruyere()},
-		{"gruyere-2-credits", tight},
-		{"line", line(5)},
-		{"ring-1-credit", clockwise(4, 1)},
-		{"bus", bus},
-	} {
+	for _, tc := range shortcutShapes() {
 		fewer, kicks := false, 0
 		for seed := uint64(1); seed <= 4; seed++ {
 			window := []int{2000, 10000, 40000}[seed%3] // heavy to light load
