@@ -127,17 +127,17 @@
 // 24-byte OpStats (-0.5 %, and 7 % fewer host L1d misses in
 // channel.start, where that one line had 4 % of all of them);
 // pkg.framesOf without a bounds check and a store of the count per frame
-// (-0.2 %); a pctx's two line buffers (vdata, data) live on a
-// per-package stack, taken at their first write, so that declaring one,
-// which Go zeroes, costs a few stores rather than about 25 instructions
-// per response, probe and request (-0.65 %; contexts nest, each keeps its
-// own buffers, and paVictim stores zero when no copy left in the event,
-// as the zeroed field gave). In all 1323.1M (4410 per operation,
-// -2.3 %); CoherentMiss 1hop and 3hop -2.6 % each (100k transfers).
-// Host time moved about as much, under the noise (the host ran one
-// binary at 545 to 900 ns per operation within minutes): 16 randomized
-// interleaved pairs of 1 s runs, medians 640 -> 625 ns per operation,
-// paired median -1.4 %.
+// (-0.2 %). In all about 1331.7M (-1.7 %; CoherentMiss 1hop and 3hop
+// about -2 % each, 100k transfers). Host time moved about as much, under
+// the noise (the host ran one binary at 545 to 900 ns per operation
+// within minutes): 16 randomized interleaved pairs of 1 s runs, medians
+// 640 -> 625 ns per operation, paired median -1.4 % (with the pctx
+// change below). Taken back: a pctx's two line buffers (vdata, data) on
+// a per-package stack, taken at their first write and released at every
+// exit, so that declaring a pctx (which Go zeroes, about 25
+// instructions) costs a few stores: -0.65 % instructions, no host time
+// to show for it, and a release missed on some path, or contexts ending
+// out of order, would hand one buffer to two contexts.
 // Measured and rejected: a bitmap of the line index's used slots, so that
 // an absent line's lookup need not read keys (host L1d misses +3.7 %:
 // most lookups find their line, and the bitmap misses as well); a 64-bit

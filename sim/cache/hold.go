@@ -269,7 +269,6 @@ func (h *holdWake) Handle(arg uint64) {
 			if t := p.txn(line); t == it.t && t.txn == it.txn {
 				ctx := pctx{line: line, t: t, id: t.id}
 				p.maybeComplete(&ctx)
-				p.release(&ctx)
 			}
 		}
 		if checkInvariants {

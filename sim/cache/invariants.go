@@ -40,10 +40,6 @@ func (s *System) CheckLine(line mem.LineAddr) error {
 		if err := p.checkIndex(line); err != nil {
 			return err
 		}
-		if p.nbuf != 0 {
-			// Checks run between events, when every pctx is over.
-			return fmt.Errorf("%s: %d pctx buffers still taken", p.name, p.nbuf)
-		}
 		for i, t := range p.live {
 			if p.lines[i] != t.line || t.slot != i {
 				return fmt.Errorf("%s: live transaction %d for %v (slot %d) filed as %v", p.name, i, t.line, t.slot, p.lines[i])

@@ -101,9 +101,6 @@ type pkg struct {
 	name    string
 	l3name  string
 
-	bufs []*pbuf // pctx buffers: bufs[:nbuf] are in use (pkg.buf)
-	nbuf int
-
 	// Fill hold (hold.go).
 	holds    []hold
 	waits    []*holdWait // by index; live ones have deferred work
@@ -335,8 +332,7 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 		}
 		return
 	}
-	ctx := pctx{line: v.line, id: id, vdirty: v.dirty(), vset: true}
-	p.buf(&ctx).vdata = v.data
+	ctx := pctx{line: v.line, id: id, vdata: v.data, vdirty: v.dirty()}
 	if t := p.txn(v.line); t != nil {
 		ctx.t = t
 		st := t.st
@@ -344,7 +340,6 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 			st = p.fire(&ctx, st, peDirty)
 		}
 		p.fire(&ctx, st, peLastCopy)
-		p.release(&ctx)
 		return
 	}
 	st := v.pst
@@ -352,7 +347,6 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 		st = p.fire(&ctx, st, peDirty)
 	}
 	p.fire(&ctx, st, peLastCopy)
-	p.release(&ctx)
 }
 
 // ---------------------------------------------------------------------------
@@ -365,47 +359,15 @@ type pctx struct {
 	r      *req
 	m      *mem.Msg
 	id     mem.OpID
-	buf    *pbuf // vdata and data, taken when first written (pkg.buf)
-	vset   bool  // buf.vdata holds the copy that left; else it is zero
+	vdata  mem.Data // the copy that left (LastCopy, FlushLast)
 	vdirty bool
+	data   mem.Data // captured for a response
 	dirty  bool
-	have   bool // buf.data holds data captured for a response
+	have   bool
 	free   bool
 	wake   bool
 	until  sim.Time // Held: when the hold ends
 	keep   bool     // the message was deferred; do not free it
-}
-
-// pbuf holds a pctx's line-sized buffers. They are not in the pctx
-// because every package event declares one, and Go zeroes it: with them
-// a pctx was about 200 bytes and its zeroing about 25 instructions per
-// response, probe and request, while few events write the buffers. The
-// package keeps them on a stack (pkg.buf, pkg.release): contexts nest
-// (an eviction inside a grant), each has its own.
-type pbuf struct {
-	vdata mem.Data // the copy that left (LastCopy, FlushLast)
-	data  mem.Data // captured for a response
-}
-
-// buf returns ctx's buffers, taking them from the stack at the first use.
-func (p *pkg) buf(ctx *pctx) *pbuf {
-	if ctx.buf == nil {
-		if p.nbuf == len(p.bufs) {
-			p.bufs = append(p.bufs, new(pbuf))
-		}
-		ctx.buf = p.bufs[p.nbuf]
-		p.nbuf++
-	}
-	return ctx.buf
-}
-
-// release gives ctx's buffers back, once its event is over. Contexts end
-// in the reverse order of their creation, so the stack stays in order.
-func (p *pkg) release(ctx *pctx) {
-	if ctx.buf != nil {
-		p.nbuf--
-		ctx.buf = nil
-	}
 }
 
 func (p *pkg) fail(line mem.LineAddr, st uint8, format string, args ...any) {
@@ -586,11 +548,9 @@ func (p *pkg) request(r *req) {
 	}
 	if row := p.tab.lookup(st, ev); row != nil && row.n > 0 && row.act[0] == paAlloc && p.mshrU >= p.mshrN {
 		p.mshrQ.push(r)
-		p.release(&ctx)
 		return
 	}
 	p.fire(&ctx, st, ev)
-	p.release(&ctx)
 }
 
 // receive handles a message from the network. Probes and forwards go
@@ -663,7 +623,6 @@ func (p *pkg) response(m *mem.Msg) {
 	if t.txn == id {
 		p.maybeComplete(&ctx)
 	}
-	p.release(&ctx)
 }
 
 // probe handles a probe or forward from a home. It reports whether the
@@ -706,7 +665,6 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		}
 	}
 	p.fire(&ctx, st, ev)
-	p.release(&ctx)
 	return ctx.keep
 }
 
@@ -821,7 +779,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		if f := c.find(line); f != nil {
 			rec := copyRec{line: line, pst: f.pst, ok: true}
 			rec.data, rec.st = c.drop(f, ceEvict)
-			p.buf(ctx).vdata, ctx.vset, ctx.vdirty = rec.data, true, rec.dirty()
+			ctx.vdata, ctx.vdirty = rec.data, rec.dirty()
 			if ctx.ev == peFlush {
 				p.dropCopy(&rec, ctx.id)
 			}
@@ -834,12 +792,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		p.finish(ctx.r, p.cfg.FromPackage)
 	case paVictim:
 		if ctx.vdirty || !t.hasVic {
-			// Zero when no copy left in this event (as when vdata
-			// was a zeroed field of the pctx).
-			t.vic, t.vicDirty = mem.Data{}, ctx.vdirty
-			if ctx.vset {
-				t.vic = ctx.buf.vdata
-			}
+			t.vic, t.vicDirty = ctx.vdata, ctx.vdirty
 		}
 		t.hasVic = true
 	case paCapture:
@@ -884,7 +837,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			if !ctx.have {
 				p.fail(line, st, "data response without data")
 			}
-			r.Kind, r.Class, r.Data, r.Dirty = KAckData, mem.ClassData, ctx.buf.data, ctx.dirty
+			r.Kind, r.Class, r.Data, r.Dirty = KAckData, mem.ClassData, ctx.data, ctx.dirty
 			p.stats.ProbeData++
 		}
 		p.respOut.push(r, 0)
@@ -942,12 +895,12 @@ func (p *pkg) capture(ctx *pctx) {
 			f := fs.fs[i].f
 			d := f.st == cO || f.st == cM
 			if !ctx.have || d {
-				p.buf(ctx).data, ctx.have, ctx.dirty = f.data, true, d
+				ctx.data, ctx.have, ctx.dirty = f.data, true, d
 			}
 		}
 	}
 	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {
-		p.buf(ctx).data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
+		ctx.data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
 	}
 }
 
