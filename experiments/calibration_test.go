@@ -123,6 +123,13 @@ var knownOut = map[string]string{}
 // commits), each holding node 0's probe engine 20 ns; a shorter
 // occupancy for on-chip probes alone (10 ns: SHM8 2299 at 4 cores) puts
 // amd4x4's shared throughput at +45 %, which wants it at 20 ns or more.
+// Counted at 4 cores and 8 lines: 1.9 on-chip transfers per update
+// without the ownership prefetch, 3.1 with it (it takes lines that other
+// cores take back before the store commits), and node 0's probe engine
+// (20 ns, 50 cycles, per transfer) is the limit either way: the paper's
+// 2850 means about 1.8 per update, so SHM8 at 4 cores argues against such
+// prefetching on the K10 while SHM4 at 3-4 cores argues for more
+// transfers than we make.
 var knownShapeFail = map[string]string{
 	"SHM4 crosses MSG8": "SHM4 at 16 cores is 5995 against MSG8's 6696: node 0's cores move its locally homed " +
 		"lines on chip without the home's DRAM ordering (a quarter of the updates), and MSG8 is 15 % over the paper",
