@@ -258,7 +258,11 @@ func (c *channel) start(p *packet, now sim.Time) {
 	}
 
 	arrive := now + occ + c.latency
-	if !p.bc && p.next != p.dst {
+	if !p.bc && p.next != p.dst && p.mc&(1<<uint(p.next)) == 0 {
+		arrive += n.cfg.RouterLatency // forwarded at p.next, delivered nowhere there
+	}
+	if p.owe { // replicated at a node that took its copy (Network.arriveMulti)
+		p.owe = false
 		arrive += n.cfg.RouterLatency
 	}
 	// Release the slot held at this node; its upstream channel may go on.

@@ -11,7 +11,8 @@
 //     a finite input buffer (credits) at the far end.
 //   - Buses: one medium shared by all members, one transaction at a time in
 //     FIFO order, arbitration + serialization + latency; a Broadcast to bus
-//     members is one transaction seen by all of them.
+//     members is one transaction seen by all of them; over links, a
+//     Broadcast is a multicast crossing each link of its routes' tree once.
 //   - Routing: per-node tables, computed (fewest hops or least latency, ties
 //     to the lowest next-hop NodeID) or given explicitly, so a misprogrammed
 //     firmware table (Gruyère) can be reproduced; a per-hop router latency.

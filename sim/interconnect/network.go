@@ -2,6 +2,7 @@ package interconnect
 
 import (
 	"fmt"
+	"math/bits"
 
 	"mksim/sim"
 	"mksim/sim/mem"
@@ -13,8 +14,11 @@ type Fabric interface {
 	// Broadcast sends a copy of m to every node in dsts (m.Dst is ignored).
 	// Destinations that share a bus with m.Src are reached by one bus
 	// transaction: the bus is occupied once, and every one of them receives
-	// its own copy at the same time (an FSB snoop seen by all agents). Every
-	// other destination gets its own message, as if sent with Send. Each
+	// its own copy at the same time (an FSB snoop seen by all agents). The
+	// others are reached by a multicast along their routes: one packet per
+	// link of the tree the routes form, replicated where they part, as
+	// HyperTransport broadcasts probes (on networks of more than 8 nodes,
+	// one message per destination, as if sent with Send). Each
 	// receiver owns the copy it is given; m itself becomes one of the
 	// copies, or is freed if dsts is empty. dsts is not retained.
 	Broadcast(m *mem.Msg, dsts []mem.NodeID)
@@ -100,7 +104,9 @@ type packet struct {
 	enq   sim.Time // joined the current queue
 	id    mem.OpID
 	class mem.Class
-	bc    bool // len(bcast) > 0: a bus transaction
+	bc    bool  // len(bcast) > 0: a bus transaction
+	mc    uint8 // multicast: the destinations besides dst this packet carries (bit per node)
+	owe   bool  // multicast copy made at a node that took its own: its hop adds the router latency
 
 	m      *mem.Msg
 	sent   sim.Time // first Send
@@ -116,6 +122,11 @@ const (
 	evArrive uint64 = iota
 	evLocal
 )
+
+// multicastNodes is the largest network whose broadcasts travel as
+// multicasts (packet.mc has a bit per node): coherent HyperTransport's
+// limit of 8 nodes. Larger networks send one message per destination.
+const multicastNodes = 8
 
 func (p *packet) Name() string { return "interconnect packet" }
 
@@ -138,6 +149,11 @@ func (p *packet) Handle(kind uint64) {
 	c := p.ch
 	if p.bc {
 		n.deliverBroadcast(p)
+		n.drain()
+		return
+	}
+	if p.mc != 0 {
+		n.arriveMulti(p)
 		n.drain()
 		return
 	}
@@ -513,6 +529,9 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		case d == src:
 			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		case c == nil:
+			if n.n <= multicastNodes {
+				p.mc = n.gather(src, i)
+			}
 			n.route(p, src)
 		default:
 			// One transaction for every destination on this bus.
@@ -533,6 +552,100 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		}
 	}
 	n.drain()
+}
+
+// gather takes out of n.scratch the destinations after the i-th that are
+// not on a bus with src and whose route from src leaves by the same
+// channel as the i-th's, and returns them as a multicast mask: they travel
+// in one packet as far as their routes agree (HyperTransport's broadcast
+// routing, the BcRoute field of each node's routing table, sends a
+// broadcast over each link once).
+func (n *Network) gather(src mem.NodeID, i int) uint8 {
+	d := n.scratch[i]
+	row := n.hops[int(src)*n.n : int(src+1)*n.n]
+	c := row[d].c
+	var mc uint8
+	for j := i + 1; j < len(n.scratch); j++ {
+		dj := n.scratch[j]
+		if dj < 0 || dj == src || n.scratchC[j] != nil || row[dj].c != c {
+			continue
+		}
+		if dj == d || mc&(1<<uint(dj)) != 0 {
+			sim.Failf(n.Name(), "broadcast", "node %d listed twice", dj)
+		}
+		mc |= 1 << uint(dj)
+		n.scratch[j] = -1
+	}
+	return mc
+}
+
+// arriveMulti is a multicast packet's arrival at the end of a hop, at
+// node v = p.next. The packet leaves the input buffer at once (a
+// broadcast is replicated into fresh packets at each node, which start
+// from v without holding a slot here); v takes a copy if it is one of the
+// destinations, and the others go on in one packet per channel their
+// routes take from v. Where v only forwards, the arrival includes the
+// router's latency, as a forwarded unicast's does; where it also takes a
+// copy, that copy is delivered now and the onward packets carry the
+// router's latency into their next hop (packet.owe): they arrive where
+// they would had they left the router after it, and the channel is
+// occupied that much earlier.
+func (n *Network) arriveMulti(p *packet) {
+	c, b, v := p.ch, p.nb, p.next
+	b.inflight--
+	b.used--
+	n.kick(c)
+	retry := p == n.retrying
+	if retry {
+		n.retrying = nil
+	}
+	rest := p.mc | 1<<uint(p.dst)
+	local := rest&(1<<uint(v)) != 0
+	rest &^= 1 << uint(v)
+	sent := p.sent
+	var lm *mem.Msg
+	if local {
+		lm = n.copyMsg(p.m) // before the onward packets' receivers can touch p.m
+		lm.Dst = v
+	}
+	n.split(p, v, rest, local)
+	if local {
+		n.handOver(lm, sent)
+	}
+	if retry {
+		n.startRetry()
+	}
+}
+
+// split sends p's message on from node v to every node in set (v not in
+// it): one packet per channel out of v, to the lowest node routed by it,
+// carrying the others in mc. p itself becomes the first packet. owe: v
+// took a copy, and the packets carry the router's latency.
+func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
+	m, sent := p.m, p.sent
+	row := n.hops[int(v)*n.n : int(v+1)*n.n]
+	for q := p; set != 0; {
+		d := mem.NodeID(bits.TrailingZeros8(set))
+		c := row[d].c
+		var grp uint8
+		for s := set; s != 0; s &= s - 1 {
+			if dj := bits.TrailingZeros8(s); row[dj].c == c {
+				grp |= 1 << uint(dj)
+			}
+		}
+		set &^= grp
+		m.Dst = d
+		q.m, q.dst, q.mc, q.owe, q.src, q.sent, q.held = m, d, grp&^(1<<uint(d)), owe, v, sent, nil
+		var next *mem.Msg
+		if set != 0 {
+			next = n.copyMsg(m) // before q's receivers can touch m
+		}
+		n.forward(q, v)
+		if next == nil {
+			break
+		}
+		m, q = next, n.newPacket(next)
+	}
 }
 
 // deliver hands a unicast or local message to its receiver and recycles its
@@ -559,7 +672,7 @@ func (n *Network) deliver(p *packet) {
 		n.startRetry()
 	}
 	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast, p.bc = p.bcast[:0], false
+	p.bcast, p.bc, p.mc, p.owe = p.bcast[:0], false, 0, false
 	n.packets = append(n.packets, p)
 }
 
@@ -620,6 +733,6 @@ func (n *Network) release(p *packet) {
 		n.startRetry()
 	}
 	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast, p.bc = p.bcast[:0], false
+	p.bcast, p.bc, p.mc, p.owe = p.bcast[:0], false, 0, false
 	n.packets = append(n.packets, p)
 }
