@@ -158,6 +158,16 @@
 // instructions per event, 26 % of the total) and dozens of handlers of
 // 1 to 5 % each.
 //
+// Fewer link messages, as the hardware sends them: HyperTransport probes
+// travel as multicasts along the routes, one packet per link of their
+// tree (sim/interconnect design.md, "Link broadcast"), where each
+// destination had its own message before: on gruyere a probe of every node
+// is 7 link messages rather than 15. CoherentMiss 31 -> 23.5 link messages
+// and 45 -> 37.5 events per transfer; RandomTraffic 5.72 -> 5.20 events
+// per operation, host time about -6 % (6 interleaved runs, best 601 ->
+// 567 ns per operation). This is a model change, not a shortcut: it moved
+// Table 2 and Fig. 3 (results/).
+//
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
 // Determinism: events at the same time run in the order they were scheduled;
