@@ -135,6 +135,13 @@ func (p *packet) String() string {
 	if p.held != nil {
 		where = fmt.Sprintf("holds %s slot at %d", p.held.ch.name, p.held.node)
 	}
+	if p.mc != 0 {
+		var also []int
+		for s := p.mc; s != 0; s &= s - 1 {
+			also = append(also, bits.TrailingZeros8(s))
+		}
+		where += fmt.Sprintf(", multicast, also for nodes %v", also)
+	}
 	return fmt.Sprintf("%v (#%d, sent %s, %s)", p.m, p.seq, ns(p.sent), where)
 }
 
@@ -671,9 +678,7 @@ func (n *Network) deliver(p *packet) {
 		n.retrying = nil
 		n.startRetry()
 	}
-	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast, p.bc, p.mc, p.owe = p.bcast[:0], false, 0, false
-	n.packets = append(n.packets, p)
+	n.recycle(p)
 }
 
 func (n *Network) noReceiver(m *mem.Msg) {
@@ -726,13 +731,18 @@ func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r.Receive(m)
 }
 
+// recycle clears a packet that is done with and returns it to the pool.
+func (n *Network) recycle(p *packet) {
+	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
+	p.bcast, p.bc, p.mc, p.owe = p.bcast[:0], false, 0, false
+	n.packets = append(n.packets, p)
+}
+
 // release recycles a delivered packet (deliver does the same by hand).
 func (n *Network) release(p *packet) {
 	if p == n.retrying {
 		n.retrying = nil
 		n.startRetry()
 	}
-	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast, p.bc, p.mc, p.owe = p.bcast[:0], false, 0, false
-	n.packets = append(n.packets, p)
+	n.recycle(p)
 }
