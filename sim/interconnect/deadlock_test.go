@@ -258,6 +258,10 @@ func TestDeadlockMulticast(t *testing.T) {
 	if len(n.Deadlocks()) == 0 {
 		t.Fatal("no deadlock: the test wants the multicast caught in one")
 	}
+	// The report names the multicast: it leaves 0 for 1, carrying 2 and 3.
+	if rep := n.Deadlocks()[0].String(); !strings.Contains(rep, "multicast, also for nodes [2 3]") {
+		t.Errorf("report does not show the multicast:\n%s", rep)
+	}
 	got := map[[2]uint64]int{}
 	for i := range s {
 		for _, a := range s[i].got {
