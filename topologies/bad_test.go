@@ -67,6 +67,32 @@ func TestOnChipOrder(t *testing.T) {
 	}
 }
 
+// uncore.sibling_occupancy reaches the spec; omitted, it is probe_occupancy
+// (one engine cost for every probe).
+func TestSiblingOccupancy(t *testing.T) {
+	for _, c := range []struct {
+		uncore     string
+		probe, sib Picoseconds
+	}{
+		{"", 0, 0},
+		{"probe_occupancy: 20ns", 20000, 20000},
+		{"probe_occupancy: 2ns, sibling_occupancy: 20ns", 2000, 20000},
+		{"sibling_occupancy: 20ns", 0, 20000},
+	} {
+		text := base
+		if c.uncore != "" {
+			text = edit(base, "scheme: ht-broadcast", "scheme: ht-broadcast\n  uncore: {"+c.uncore+"}")
+		}
+		s, err := Load("base.yaml", []byte(text))
+		if err != nil {
+			t.Fatalf("%q: %v", c.uncore, err)
+		}
+		if u := s.Coherence.Uncore; u.ProbeOccupancy != c.probe || u.SiblingOccupancy != c.sib {
+			t.Errorf("%q: probe %v, sibling %v; want %v, %v", c.uncore, u.ProbeOccupancy, u.SiblingOccupancy, c.probe, c.sib)
+		}
+	}
+}
+
 // withLine3 is base with a third package and link, plus extra at the end.
 func withLine3(extra string) string {
 	parts := strings.SplitAfter(line3, "\n")

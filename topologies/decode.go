@@ -41,7 +41,7 @@ type rawUncoreField struct {
 }
 
 // uncoreKeys are the fields of coherence.uncore, in Spec.Uncore order.
-var uncoreKeys = []string{"to_controller", "from_controller", "sibling_probe", "request_out", "probe_response", "probe_occupancy", "home"}
+var uncoreKeys = []string{"to_controller", "from_controller", "sibling_probe", "request_out", "probe_response", "probe_occupancy", "sibling_occupancy", "home"}
 
 type rawFilter struct {
 	p        pos

@@ -468,6 +468,7 @@ func (r *resolver) coherence() {
 	if c.scheme == string(Directory) && c.filter == nil {
 		r.s.add(c.p.line, join(c.p.path, "filter"), "the directory scheme needs a filter (the directory)")
 	}
+	sibling := false // sibling_occupancy given
 	for _, u := range c.uncore {
 		ps := r.toPs(u.q, u.p, c.clock, join(c.p.path, "clock"))
 		switch u.key {
@@ -483,9 +484,17 @@ func (r *resolver) coherence() {
 			r.spec.Coherence.Uncore.ProbeResponse = ps
 		case "probe_occupancy":
 			r.spec.Coherence.Uncore.ProbeOccupancy = ps
+		case "sibling_occupancy":
+			r.spec.Coherence.Uncore.SiblingOccupancy = ps
+			sibling = true
 		case "home":
 			r.spec.Coherence.Uncore.Home = ps
 		}
+	}
+	if !sibling {
+		// One engine cost for every probe, as before the two were told
+		// apart.
+		r.spec.Coherence.Uncore.SiblingOccupancy = r.spec.Coherence.Uncore.ProbeOccupancy
 	}
 	if c.filter == nil {
 		return

@@ -118,10 +118,15 @@ type Uncore struct {
 	// ProbeResponse: a probe arrives -> its response leaves (the on-chip
 	// probe of every cache).
 	ProbeResponse Picoseconds `json:"probe_response_ps"`
-	// ProbeOccupancy: how long one probe keeps the node's probe engine
-	// (the tag lookups of every cache on the chip) busy; probes arriving
-	// meanwhile, and on-chip sibling probes, wait their turn. 0: no limit.
+	// ProbeOccupancy: how long one probe from the network keeps the
+	// node's probe engine (the tag lookups of every cache on the chip)
+	// busy; probes arriving meanwhile, and on-chip sibling probes, wait
+	// their turn. 0: no limit.
 	ProbeOccupancy Picoseconds `json:"probe_occupancy_ps,omitempty"`
+	// SiblingOccupancy: how long one on-chip sibling probe (a core's
+	// request served from, or invalidating, another core's caches on the
+	// chip) keeps the same engine busy. Omitted in YAML: ProbeOccupancy.
+	SiblingOccupancy Picoseconds `json:"sibling_occupancy_ps,omitempty"`
 	// Home: a request arrives at its home memory controller -> probes or
 	// the grant leave (request ordering; a directory lookup adds the
 	// filter's latency).

@@ -104,10 +104,12 @@ type Package struct {
 	SiblingProbe  sim.Time // probe of another cluster's L2/L1 on chip, with its data
 	RequestOut    sim.Time // package controller decides to go off chip -> request leaves
 	ProbeResponse sim.Time // probe arrives -> response leaves (on-chip probe of every cache)
-	// ProbeOccupancy is how long one probe (from the network, or an
-	// on-chip sibling probe) keeps the node's probe engine busy; later
-	// probes wait their turn (probeengine.go). 0: no limit.
-	ProbeOccupancy sim.Time
+	// ProbeOccupancy is how long one probe from the network keeps the
+	// node's probe engine busy, and SiblingOccupancy how long one on-chip
+	// sibling probe does; later probes of either kind wait their turn
+	// (probeengine.go). 0: no limit.
+	ProbeOccupancy   sim.Time
+	SiblingOccupancy sim.Time
 
 	// FillHold is how long an L1 keeps a line it was just granted after
 	// the access's completion reaches the core (the forward-progress
@@ -207,7 +209,7 @@ func (c *Config) validate(homes *mem.HomeMap) (int, error) {
 		if p.MSHRs < 0 {
 			errs = append(errs, fmt.Errorf("%s: negative MSHRs", what))
 		}
-		for _, t := range []sim.Time{p.ToPackage, p.FromPackage, p.SiblingProbe, p.RequestOut, p.ProbeResponse, p.ProbeOccupancy} {
+		for _, t := range []sim.Time{p.ToPackage, p.FromPackage, p.SiblingProbe, p.RequestOut, p.ProbeResponse, p.ProbeOccupancy, p.SiblingOccupancy} {
 			if t < 0 {
 				errs = append(errs, fmt.Errorf("%s: negative latency", what))
 				break

@@ -76,6 +76,7 @@ type pkg struct {
 	hold      sim.Time   // Package.FillHold in effect; 0: no holds
 	holdEnd   sim.Time   // the latest end of a hold in holds
 	probeOcc  sim.Time   // Package.ProbeOccupancy
+	sibOcc    sim.Time   // Package.SiblingOccupancy
 	probeFree sim.Time   // the probe engine is busy until then
 	probeQ    []*mem.Msg // deferred network probes, oldest at probeHead
 	probeHead int
@@ -144,6 +145,7 @@ func newPkg(s *System, cfg *Package) *pkg {
 	p.holdWake.p = p
 	p.probeWake.p = p
 	p.probeOcc = cfg.ProbeOccupancy
+	p.sibOcc = cfg.SiblingOccupancy
 	p.l3name = p.name + ".L3"
 	p.reqOut = delayLine{s: s, name: p.name + ".reqOut", d: cfg.RequestOut}
 	p.respOut = delayLine{s: s, name: p.name + ".respOut", d: cfg.ProbeResponse}

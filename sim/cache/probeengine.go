@@ -10,14 +10,28 @@ import (
 // Every probe a node handles, whether a home's probe or forward arriving
 // from the network or a sibling probe of an on-chip transfer, looks up the
 // tags of every cache on the chip (the L3 and each core's L2 and L1 on the
-// K10, which has no probe filter here). Package.ProbeOccupancy is how long
-// one probe keeps that lookup busy; a probe arriving meanwhile waits its
-// turn, in arrival order. With no contention this costs nothing (a lone
-// probe starts at once), but under contention it serialises every
-// coherence transaction that touches the node, whatever the line: on the
-// HT broadcast machines every miss probes every node, so sixteen cores
-// updating a few shared lines are limited by it, not by the lines.
-// ProbeOccupancy 0 means the engine is fully pipelined (no limit).
+// K10, which has no probe filter here). A probe keeps that lookup busy for
+// its occupancy, and a probe arriving meanwhile waits its turn, in arrival
+// order. With no contention this costs nothing (a lone probe starts at
+// once), but under contention it serialises the coherence transactions
+// that touch the node, whatever the line.
+//
+// The two kinds of probe have their own occupancy:
+//
+//   - Package.ProbeOccupancy, a probe from the network. Every miss on an
+//     HT broadcast machine probes every node, so this bounds the whole
+//     machine's miss rate: at 20 ns a node could look up at most 50 M
+//     probes a second, 3.2 GB/s of lines for all sockets together, far
+//     below what a four-socket K10 moves. The shipped topologies give it a
+//     few northbridge cycles.
+//   - Package.SiblingOccupancy, a sibling probe: an on-chip transfer that
+//     takes another core's copy (its data for a read, its invalidation
+//     for a write). On the K10 these are slow (Table 2's same-package
+//     throughput, Fig. 3's shared-memory threads on one package), and
+//     the shipped AMD topologies calibrate it there.
+//
+// 0 means that kind takes no engine time (it still waits for the probes
+// ahead of it if the other kind has an occupancy).
 
 // probeWake is the handler that runs deferred probes. Each deferred probe
 // has its slot on the engine reserved when it arrives and an event at the
@@ -42,11 +56,11 @@ func (w *probeWake) Handle(uint64) {
 	p.runProbe(m)
 }
 
-// probeSlot reserves the engine for one probe from the earliest time it is
-// free (now or later) and returns that start.
-func (p *pkg) probeSlot() sim.Time {
+// probeSlot reserves the engine for one probe of length occ from the
+// earliest time it is free (now or later) and returns that start.
+func (p *pkg) probeSlot(occ sim.Time) sim.Time {
 	start := max(p.s.e.Now(), p.probeFree)
-	p.probeFree = start + p.probeOcc
+	p.probeFree = start + occ
 	return start
 }
 
@@ -54,10 +68,10 @@ func (p *pkg) probeSlot() sim.Time {
 // the engine is free; otherwise it is queued for its reserved slot (and
 // false returned).
 func (p *pkg) admitProbe(m *mem.Msg) bool {
-	if p.probeOcc <= 0 {
+	if p.probeOcc <= 0 && p.sibOcc <= 0 {
 		return true
 	}
-	start := p.probeSlot()
+	start := p.probeSlot(p.probeOcc)
 	if start == p.s.e.Now() {
 		return true
 	}
@@ -72,8 +86,8 @@ func (p *pkg) siblingProbe(r *req) sim.Time {
 	p.stats.OnChip++
 	r.src = SrcPackage
 	wait := sim.Time(0)
-	if p.probeOcc > 0 {
-		wait = p.probeSlot() - p.s.e.Now()
+	if p.sibOcc > 0 {
+		wait = p.probeSlot(p.sibOcc) - p.s.e.Now()
 	}
 	if r.ordered {
 		// The home's probe reached this node with the others' and was

@@ -9,7 +9,9 @@ import (
 )
 
 // Tests of the per-node probe engine (probeengine.go): one probe at a time
-// per node, Package.ProbeOccupancy each.
+// per node, Package.ProbeOccupancy each from the network and
+// Package.SiblingOccupancy each on chip (the same here unless a test says
+// otherwise).
 
 // buildOcc builds c's machine (as tconf.build) with package n's
 // ProbeOccupancy set to occ(n).
@@ -47,10 +49,22 @@ func (d *deferCounter) Receive(m *mem.Msg) {
 // buildOccCounted is buildOcc, also returning the deferCounter it puts in
 // front of the system.
 func buildOccCounted(t testing.TB, c tconf, occ func(n int) sim.Time, seed uint64) (*sim.Engine, *System, *deferCounter) {
+	return buildOccSplit(t, c, occ, 0, seed)
+}
+
+// buildOccSplit is buildOccCounted with the sibling occupancy of every
+// engine that has one set to sib instead (0: the same as its network
+// probes').
+func buildOccSplit(t testing.TB, c tconf, occ func(n int) sim.Time, sib sim.Time, seed uint64) (*sim.Engine, *System, *deferCounter) {
 	t.Helper()
 	e, s, n := c.buildWith(t, seed, func(cfg *Config) {
 		for i := range cfg.Packages {
-			cfg.Packages[i].ProbeOccupancy = occ(int(cfg.Packages[i].Node))
+			o := occ(int(cfg.Packages[i].Node))
+			so := o
+			if o > 0 && sib > 0 {
+				so = sib
+			}
+			cfg.Packages[i].ProbeOccupancy, cfg.Packages[i].SiblingOccupancy = o, so
 		}
 	})
 	dc := &deferCounter{s: s}
@@ -75,6 +89,9 @@ type occScenario struct {
 	// engines are the nodes whose probe engines have the occupancy (the
 	// others have none); nil: every node's.
 	engines []int
+	// sibling, if not 0, is those engines' sibling occupancy (their
+	// network probes' is the occupancy run is given).
+	sibling sim.Time
 }
 
 type occResult struct {
@@ -85,12 +102,12 @@ type occResult struct {
 
 func (sc occScenario) run(t *testing.T, occ sim.Time) occResult {
 	t.Helper()
-	e, s := buildOcc(t, sc.c, func(n int) sim.Time {
+	e, s, _ := buildOccSplit(t, sc.c, func(n int) sim.Time {
 		if sc.engines == nil || slices.Contains(sc.engines, n) {
 			return occ
 		}
 		return 0
-	}, 1)
+	}, sc.sibling, 1)
 	for i, w := range sc.warm {
 		store(s, w.core, w.addr, uint64(100+i))
 		s.Settle()
@@ -187,22 +204,28 @@ func TestProbeEngineUncontended(t *testing.T) {
 // different lines, whose probes meet at one node's engine complete about
 // ProbeOccupancy further apart than without it: the engine serialises
 // probes whatever their line.
+// The scenarios of the serialisation tests.
+//
+// Off chip: lines A (0x1000) and B (0x2000) are homed at node 0 and dirty
+// at node 2; cores 2 (node 1) and 6 (node 3), each one hop from the home
+// and from node 2, miss on A and B at the same time. The home broadcasts
+// both probes at once, so they reach node 2's engine (and node 0's)
+// together. With the occupancy on node 2's engine alone, the owner's
+// engine is what serialises them.
+//
+// On chip: a package of four cores (private L2s, shared L3); A and B are
+// dirty in cores 2 and 3; cores 0 and 1 read (or write) them at the same
+// time. Both are served by sibling probes, which take the package's
+// engine.
+var (
+	dirtyAt2    = []occOp{{4, mem.OpStore, 0x1000}, {5, mem.OpStore, 0x2000}}
+	reads       = []occOp{{2, mem.OpLoad, 0x1000}, {6, mem.OpLoad, 0x2000}}
+	writes      = []occOp{{2, mem.OpStore, 0x1000}, {6, mem.OpStore, 0x2000}}
+	onChip      = tconf{scheme: Broadcast, nodes: 2, cores: 4, l3: true, big: true}
+	dirtyOnChip = []occOp{{2, mem.OpStore, 0x1000}, {3, mem.OpStore, 0x2000}}
+)
+
 func TestProbeEngineSerialises(t *testing.T) {
-	// Off chip: lines A (0x1000) and B (0x2000) are homed at node 0 and
-	// dirty at node 2; cores 2 (node 1) and 6 (node 3), each one hop from
-	// the home and from node 2, miss on A and B at the same time. The home
-	// broadcasts both probes at once, so they reach node 2's engine (and
-	// node 0's) together. With the occupancy on node 2's engine alone, the
-	// owner's engine is what serialises them.
-	dirtyAt2 := []occOp{{4, mem.OpStore, 0x1000}, {5, mem.OpStore, 0x2000}}
-	reads := []occOp{{2, mem.OpLoad, 0x1000}, {6, mem.OpLoad, 0x2000}}
-	writes := []occOp{{2, mem.OpStore, 0x1000}, {6, mem.OpStore, 0x2000}}
-	// On chip: a package of four cores (private L2s, shared L3); A and B
-	// are dirty in cores 2 and 3; cores 0 and 1 read (or write) them at the
-	// same time. Both are served by sibling probes, which take the
-	// package's engine.
-	onChip := tconf{scheme: Broadcast, nodes: 2, cores: 4, l3: true, big: true}
-	dirtyOnChip := []occOp{{2, mem.OpStore, 0x1000}, {3, mem.OpStore, 0x2000}}
 	for _, sc := range []struct {
 		name string
 		occScenario
@@ -242,6 +265,39 @@ func TestProbeEngineSerialises(t *testing.T) {
 				if on.res[i] != off.res[i] {
 					t.Errorf("op %d returned %d with the occupancy, %d without", i, on.res[i], off.res[i])
 				}
+			}
+		})
+	}
+}
+
+// TestProbeEngineTwoOccupancies: network probes and sibling probes keep the
+// engine for their own occupancies (Package.ProbeOccupancy and
+// SiblingOccupancy). With a short network occupancy and a long sibling
+// one, two remote transfers whose probes meet at the owner's engine
+// complete the short one further apart than without the engine, two
+// sibling transfers the long one.
+func TestProbeEngineTwoOccupancies(t *testing.T) {
+	const net, sib = 4 * sim.Nanosecond, 40 * sim.Nanosecond
+	for _, sc := range []struct {
+		name string
+		occScenario
+		want sim.Time
+	}{
+		{"remote reads", occScenario{c: hetConf, warm: dirtyAt2, ops: reads, engines: []int{2}, sibling: sib}, net},
+		{"remote writes", occScenario{c: hetConf, warm: dirtyAt2, ops: writes, engines: []int{2}, sibling: sib}, net},
+		{"sibling reads", occScenario{c: onChip, warm: dirtyOnChip,
+			ops: []occOp{{0, mem.OpLoad, 0x1000}, {1, mem.OpLoad, 0x2000}}, engines: []int{0}, sibling: sib}, sib},
+		{"sibling writes", occScenario{c: onChip, warm: dirtyOnChip,
+			ops: []occOp{{0, mem.OpStore, 0x1000}, {1, mem.OpStore, 0x2000}}, engines: []int{0}, sibling: sib}, sib},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			off := sc.run(t, 0)
+			on := sc.run(t, net)
+			d := absTime(on.lat[0]-on.lat[1]) - absTime(off.lat[0]-off.lat[1])
+			t.Logf("latencies %v without the engine, %v with network probes %v and sibling probes %v: %v further apart",
+				off.lat, on.lat, net, sib, d)
+			if absTime(d-sc.want) > sc.want/4 {
+				t.Errorf("the two transactions complete %v further apart; want about %v", d, sc.want)
 			}
 		})
 	}

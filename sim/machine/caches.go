@@ -45,13 +45,14 @@ func cacheConfig(s *topologies.Spec) (cache.Config, error) {
 	u := s.Coherence.Uncore
 	for _, p := range s.Packages {
 		cp := cache.Package{
-			Node:           mem.NodeID(p.Node),
-			ToPackage:      sim.Time(u.ToController),
-			FromPackage:    sim.Time(u.FromController),
-			SiblingProbe:   sim.Time(u.SiblingProbe),
-			RequestOut:     sim.Time(u.RequestOut),
-			ProbeResponse:  sim.Time(u.ProbeResponse),
-			ProbeOccupancy: sim.Time(u.ProbeOccupancy),
+			Node:             mem.NodeID(p.Node),
+			ToPackage:        sim.Time(u.ToController),
+			FromPackage:      sim.Time(u.FromController),
+			SiblingProbe:     sim.Time(u.SiblingProbe),
+			RequestOut:       sim.Time(u.RequestOut),
+			ProbeResponse:    sim.Time(u.ProbeResponse),
+			ProbeOccupancy:   sim.Time(u.ProbeOccupancy),
+			SiblingOccupancy: sim.Time(u.SiblingOccupancy),
 		}
 		var l2Total sim.Time // the package's slowest L2 load-to-use
 		var slowest sim.Time // the package's slowest coherent core clock period
