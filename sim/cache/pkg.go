@@ -87,6 +87,11 @@ type pkg struct {
 	mesi      bool
 	dir       bool
 	retrying  bool
+	// ackAbsent[k]: the row for (I, PrbS+k) only answers AckNo and stays
+	// in I, so a probe of kind KPrbS+k for a line with no copy on chip and
+	// no transaction takes probe's short cut (checked at start-up: the
+	// table stays the one authority).
+	ackAbsent [2]bool
 	// orderOnChip: the home orders on-chip transfers between clusters of
 	// lines homed on other nodes (broadcast, unless Config.LocalOnChip).
 	orderOnChip bool
@@ -156,6 +161,10 @@ func newPkg(s *System, cfg *Package) *pkg {
 		p.clusters = append(p.clusters, newCluster(s, p, i, &cfg.Clusters[i]))
 	}
 	p.index = newLineIndex(len(p.clusters) + 1)
+	for k := range p.ackAbsent {
+		r := p.tab.lookup(pI, pePrbS+uint8(k))
+		p.ackAbsent[k] = r != nil && r.next == pI && r.n == 1 && r.act[0] == paAckNo
+	}
 	return p
 }
 
@@ -629,6 +638,15 @@ func (p *pkg) response(m *mem.Msg) {
 // message was deferred (kept) by a fill hold.
 func (p *pkg) probe(m *mem.Msg) bool {
 	line := m.Line
+	if k := m.Kind - KPrbS; k < 2 && p.ackAbsent[k] && p.txn(line) == nil && p.index.slot(line) < 0 {
+		// Most probes find the line nowhere on chip and no transaction
+		// on it: state I, whose row answers AckNo and nothing else. Its
+		// action, without the table machine around it (no copies to
+		// sync, no hold can apply: the row takes no copy).
+		p.tab.ran(pI, pePrbS+uint8(k))
+		p.respOut.push(p.ack(line, m), 0)
+		return false
+	}
 	ctx := pctx{line: line, m: m, id: m.ID}
 	var ev, mode uint8
 	switch m.Kind {
@@ -829,9 +847,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			t.hasVic, t.vicDirty = false, false
 		}
 	case paAckNo, paAckShared, paData, paDataShared:
-		m := ctx.m
-		r := p.msg(KAck, mem.ClassResponse, mem.NodeID(m.Requester), nil)
-		r.Line, r.Txn, r.ID, r.Requester = line, m.Txn, m.ID, m.Requester
+		r := p.ack(line, ctx.m)
 		r.Shared = a == paAckShared || a == paDataShared
 		if a == paData || a == paDataShared {
 			if !ctx.have {
@@ -882,6 +898,14 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	default:
 		p.fail(line, st, "unknown action %d", a)
 	}
+}
+
+// ack returns the answer to probe m about line: an Ack, no data, not
+// shared, for m's requester.
+func (p *pkg) ack(line mem.LineAddr, m *mem.Msg) *mem.Msg {
+	r := p.msg(KAck, mem.ClassResponse, mem.NodeID(m.Requester), nil)
+	r.Line, r.Txn, r.ID, r.Requester = line, m.Txn, m.ID, m.Requester
+	return r
 }
 
 // capture takes the freshest data of the line: a dirty copy, else any
