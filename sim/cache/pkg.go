@@ -92,6 +92,9 @@ type pkg struct {
 	// no transaction takes probe's short cut (checked at start-up: the
 	// table stays the one authority).
 	ackAbsent [2]bool
+	// countAck[st]: the row for (st, Ack) only counts the response, in
+	// st (checked at start-up), so response takes its short cut.
+	countAck [numPStates]bool
 	// orderOnChip: the home orders on-chip transfers between clusters of
 	// lines homed on other nodes (broadcast, unless Config.LocalOnChip).
 	orderOnChip bool
@@ -164,6 +167,10 @@ func newPkg(s *System, cfg *Package) *pkg {
 	for k := range p.ackAbsent {
 		r := p.tab.lookup(pI, pePrbS+uint8(k))
 		p.ackAbsent[k] = r != nil && r.next == pI && r.n == 1 && r.act[0] == paAckNo
+	}
+	for st := range p.countAck {
+		r := p.tab.lookup(uint8(st), peAck)
+		p.countAck[st] = r != nil && r.next == uint8(st) && r.n == 1 && r.act[0] == paCount
 	}
 	return p
 }
@@ -622,6 +629,20 @@ func (p *pkg) response(m *mem.Msg) {
 			st = t.st
 		}
 		p.fail(line, st, "message %v matches no transaction", m)
+	}
+	if ev == peAck && p.countAck[t.st] {
+		// A probe response without data, most of what a request
+		// waits for: its row only counts it (paCount, without the
+		// dirty check, which is for AckData). The table machine runs
+		// for the last one, in maybeComplete.
+		p.tab.ran(t.st, peAck)
+		t.got++
+		t.shared = t.shared || m.Shared
+		if t.homeSeen && t.got >= t.expect {
+			ctx := pctx{line: line, m: m, id: m.ID, t: t}
+			p.maybeComplete(&ctx)
+		}
+		return
 	}
 	ctx := pctx{line: line, m: m, id: m.ID, t: t}
 	id := t.txn
