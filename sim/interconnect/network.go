@@ -52,7 +52,7 @@ type Network struct {
 	noPrestart bool      // tests: start no queued message ahead (prestart_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
-	recv       []mem.Receiver
+	recv       []mem.Receiver // recv[class*n+node]: who receives (Attach, AttachClass)
 	seq        uint64
 	owned      map[*mem.Msg]ownState // CheckOwnership only
 	retrying   *packet
@@ -64,6 +64,10 @@ type Network struct {
 	// next[at*n+dst] is the next node and out[at*n+dst] the channel.
 	next []mem.NodeID
 	out  []*channel
+
+	// What Attach and AttachClass were told; recv is made from them.
+	nodeRecv  []mem.Receiver
+	classRecv [mem.NumClasses]mem.Receiver
 
 	// Deadlock recovery.
 	deadlocks []*Deadlock
@@ -222,7 +226,8 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 	if cfg.RetryTimeout == 0 {
 		cfg.RetryTimeout = DefaultRetryTimeout
 	}
-	n := &Network{e: e, cfg: cfg, n: cfg.Nodes, recv: make([]mem.Receiver, cfg.Nodes)}
+	n := &Network{e: e, cfg: cfg, n: cfg.Nodes,
+		recv: make([]mem.Receiver, int(mem.NumClasses)*cfg.Nodes), nodeRecv: make([]mem.Receiver, cfg.Nodes)}
 	if cfg.CheckOwnership {
 		n.owned = make(map[*mem.Msg]ownState)
 	}
@@ -329,7 +334,38 @@ func (n *Network) Nodes() int { return n.n }
 // Attach registers the receiver of messages for node id.
 func (n *Network) Attach(id mem.NodeID, r mem.Receiver) {
 	n.checkNode("attach", id)
-	n.recv[id] = r
+	n.nodeRecv[id] = r
+	n.fillRecv()
+}
+
+// AttachClass registers the receiver of every message of class c, at
+// whatever node: it takes them rather than the nodes' receivers (sim/machine
+// gives the IPIs to the cores this way, the rest to the caches, with no
+// dispatch of its own on the way).
+func (n *Network) AttachClass(c mem.Class, r mem.Receiver) {
+	if c >= mem.NumClasses {
+		sim.Failf(n.Name(), "attach", "unknown class %v", c)
+	}
+	n.classRecv[c] = r
+	n.fillRecv()
+}
+
+// fillRecv makes the delivery table from what Attach and AttachClass
+// were told: one lookup per delivered message.
+func (n *Network) fillRecv() {
+	for c := range n.classRecv {
+		for id, r := range n.nodeRecv {
+			if n.classRecv[c] != nil {
+				r = n.classRecv[c]
+			}
+			n.recv[c*n.n+id] = r
+		}
+	}
+}
+
+// receiver returns who receives m.
+func (n *Network) receiver(m *mem.Msg) mem.Receiver {
+	return n.recv[int(m.Class)*n.n+int(m.Dst)]
 }
 
 func (n *Network) checkNode(what string, id mem.NodeID) {
@@ -754,7 +790,7 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 func (n *Network) deliver(p *packet) {
 	// handOver and release by hand: this is every message's last step.
 	m := p.m
-	r := n.recv[m.Dst]
+	r := n.receiver(m)
 	if r == nil {
 		n.noReceiver(m)
 	}
@@ -809,7 +845,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 
 // handOver passes ownership of m to its destination's receiver.
 func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
-	r := n.recv[m.Dst]
+	r := n.receiver(m)
 	if r == nil {
 		n.noReceiver(m)
 	}
