@@ -87,11 +87,11 @@ type pkg struct {
 	mesi      bool
 	dir       bool
 	retrying  bool
-	// ackAbsent[k]: the row for (I, PrbS+k) only answers AckNo and stays
-	// in I, so a probe of kind KPrbS+k for a line with no copy on chip and
-	// no transaction takes probe's short cut (checked at start-up: the
-	// table stays the one authority).
-	ackAbsent [2]bool
+	// ackOnly[st][k]: the row for (st, PrbS+k) only answers AckNo and
+	// stays in st, so a probe of kind KPrbS+k finding st without copies to
+	// sync first takes probe's short cut (checked at start-up: the table
+	// stays the one authority).
+	ackOnly [numPStates][2]bool
 	// countAck[st]: the row for (st, Ack) only counts the response, in
 	// st (checked at start-up), so response takes its short cut.
 	countAck [numPStates]bool
@@ -164,9 +164,11 @@ func newPkg(s *System, cfg *Package) *pkg {
 		p.clusters = append(p.clusters, newCluster(s, p, i, &cfg.Clusters[i]))
 	}
 	p.index = newLineIndex(len(p.clusters) + 1)
-	for k := range p.ackAbsent {
-		r := p.tab.lookup(pI, pePrbS+uint8(k))
-		p.ackAbsent[k] = r != nil && r.next == pI && r.n == 1 && r.act[0] == paAckNo
+	for st := range p.ackOnly {
+		for k := range p.ackOnly[st] {
+			r := p.tab.lookup(uint8(st), pePrbS+uint8(k))
+			p.ackOnly[st][k] = r != nil && r.next == uint8(st) && r.n == 1 && r.act[0] == paAckNo
+		}
 	}
 	for st := range p.countAck {
 		r := p.tab.lookup(uint8(st), peAck)
@@ -659,14 +661,25 @@ func (p *pkg) response(m *mem.Msg) {
 // message was deferred (kept) by a fill hold.
 func (p *pkg) probe(m *mem.Msg) bool {
 	line := m.Line
-	if k := m.Kind - KPrbS; k < 2 && p.ackAbsent[k] && p.txn(line) == nil && p.index.slot(line) < 0 {
+	t := p.txn(line)
+	if k := m.Kind - KPrbS; k < 2 {
 		// Most probes find the line nowhere on chip and no transaction
-		// on it: state I, whose row answers AckNo and nothing else. Its
-		// action, without the table machine around it (no copies to
-		// sync, no hold can apply: the row takes no copy).
-		p.tab.ran(pI, pePrbS+uint8(k))
-		p.respOut.push(p.ack(line, m), 0)
-		return false
+		// on it (state I), or a request of this package's own on it
+		// still waiting (IS, IM): rows that answer AckNo and nothing
+		// else. Their action, without the table machine around it: no
+		// copies to sync (none on chip, or no ordering state), and no
+		// hold can apply (the row takes no copy).
+		st, ok := uint8(pI), false
+		if t != nil {
+			st, ok = t.st, !ordering(t.st)
+		} else {
+			ok = p.index.slot(line) < 0
+		}
+		if ok && p.ackOnly[st][k] {
+			p.tab.ran(st, pePrbS+uint8(k))
+			p.respOut.push(p.ack(line, m), 0)
+			return false
+		}
 	}
 	ctx := pctx{line: line, m: m, id: m.ID}
 	var ev, mode uint8
@@ -681,7 +694,7 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		ev, mode = peFwdM, hmInv
 	}
 	var st uint8
-	if t := p.txn(line); t != nil {
+	if t != nil {
 		ctx.t, st = t, t.st
 		if ordering(st) {
 			// The copies are still the package's to write: merge what
