@@ -657,8 +657,8 @@ func (p *pkg) response(m *mem.Msg) {
 	}
 }
 
-// probe handles a probe or forward from a home. It reports whether the
-// message was deferred (kept) by a fill hold.
+// probe handles a probe or forward from a home. It reports whether it
+// kept the message: deferred by a fill hold, or sent on as the answer.
 func (p *pkg) probe(m *mem.Msg) bool {
 	line := m.Line
 	t := p.txn(line)
@@ -677,8 +677,15 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		}
 		if ok && p.ackOnly[st][k] {
 			p.tab.ran(st, pePrbS+uint8(k))
-			p.respOut.push(p.ack(line, m), 0)
-			return false
+			// The probe, done with, becomes the answer (the
+			// receiver of a message may send it on): the same
+			// message ack would make, without a message from the
+			// pool and m back to it.
+			req, txn, id := m.Requester, m.Txn, m.ID
+			*m = mem.Msg{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(req),
+				Line: line, Txn: txn, ID: id, Requester: req}
+			p.respOut.push(m, 0)
+			return true
 		}
 	}
 	ctx := pctx{line: line, m: m, id: m.ID}
