@@ -58,7 +58,7 @@ func (s *System) DumpLine(line mem.LineAddr) string {
 		}
 	}
 	h := s.nodes[s.homeOf(line)].home
-	if hl := h.lines[line]; hl != nil {
+	if hl := h.lines.get(line); hl != nil {
 		fmt.Fprintf(&b, "  %s: %s\n", h.name, hl)
 	} else {
 		fmt.Fprintf(&b, "  %s: I (no record)\n", h.name)
@@ -163,11 +163,11 @@ func (s *System) DumpInFlight() string {
 		if h == nil {
 			continue
 		}
-		for line, hl := range h.lines {
+		h.lines.each(func(hl *hline) {
 			if hl.st == hBusy || hl.st == hBusyWB || hl.st == hBS || hl.st == hBM || len(hl.q) > 0 {
-				lines[line] = true
+				lines[hl.line] = true
 			}
-		}
+		})
 	}
 	sorted := make([]mem.LineAddr, 0, len(lines))
 	for l := range lines {

@@ -46,7 +46,7 @@ type home struct {
 	cfg   *Home
 	tab   *table
 	dir   bool
-	lines map[mem.LineAddr]*hline
+	lines hlTable
 	pool  []*hline
 	ctl   delayLine  // probes, grants, writeback acks
 	dram  delayLine  // memory data (no banks)
@@ -57,7 +57,7 @@ type home struct {
 
 func newHome(s *System, cfg *Home) *home {
 	h := &home{s: s, node: cfg.Node, cfg: cfg, tab: s.tabs.home, dir: s.cfg.Scheme.directory(),
-		lines: make(map[mem.LineAddr]*hline), name: fmt.Sprintf("node%d.home", cfg.Node)}
+		name: fmt.Sprintf("node%d.home", cfg.Node)}
 	h.ctl = delayLine{s: s, name: h.name + ".ctl", d: cfg.Latency}
 	h.dram = delayLine{s: s, name: h.name + ".dram", d: cfg.DRAM}
 	h.banks = newBanks(h, cfg)
@@ -78,7 +78,7 @@ type hctx struct {
 
 func (h *home) receive(m *mem.Msg) {
 	line := m.Line
-	hl := h.lines[line]
+	hl := h.lines.get(line)
 	if hl == nil {
 		if n := len(h.pool); n > 0 {
 			hl = h.pool[n-1]
@@ -88,7 +88,7 @@ func (h *home) receive(m *mem.Msg) {
 			hl = new(hline)
 		}
 		hl.line, hl.owner = line, -1
-		h.lines[line] = hl
+		h.lines.put(line, hl)
 	}
 	h.handle(hl, m)
 	for hl.st != hBusy && hl.st != hBusyWB && hl.st != hBS && hl.st != hBM && len(hl.q) > 0 {
@@ -99,7 +99,7 @@ func (h *home) receive(m *mem.Msg) {
 		h.handle(hl, next)
 	}
 	if hl.st == hI && len(hl.q) == 0 && hl.owner < 0 && hl.sharers == 0 {
-		delete(h.lines, hl.line)
+		h.lines.del(hl.line)
 		h.pool = append(h.pool, hl)
 	}
 	if checkInvariants {

@@ -88,6 +88,14 @@ type pkg struct {
 	mesi      bool
 	dir       bool
 	retrying  bool
+	// ackOnly[st][k]: the row for (st, PrbS+k) only answers AckNo and
+	// stays in st, so a probe of kind KPrbS+k finding st without copies to
+	// sync first takes probe's short cut (checked at start-up: the table
+	// stays the one authority).
+	ackOnly [numPStates][2]bool
+	// countAck[st]: the row for (st, Ack) only counts the response, in
+	// st (checked at start-up), so response takes its short cut.
+	countAck [numPStates]bool
 	// orderOnChip: the home orders on-chip transfers between clusters of
 	// lines homed on other nodes (broadcast, unless Config.LocalOnChip).
 	orderOnChip bool
@@ -158,6 +166,16 @@ func newPkg(s *System, cfg *Package) *pkg {
 		p.clusters = append(p.clusters, newCluster(s, p, i, &cfg.Clusters[i]))
 	}
 	p.index = newLineIndex(len(p.clusters) + 1)
+	for st := range p.ackOnly {
+		for k := range p.ackOnly[st] {
+			r := p.tab.lookup(uint8(st), pePrbS+uint8(k))
+			p.ackOnly[st][k] = r != nil && r.next == uint8(st) && r.n == 1 && r.act[0] == paAckNo
+		}
+	}
+	for st := range p.countAck {
+		r := p.tab.lookup(uint8(st), peAck)
+		p.countAck[st] = r != nil && r.next == uint8(st) && r.n == 1 && r.act[0] == paCount
+	}
 	return p
 }
 
@@ -616,6 +634,20 @@ func (p *pkg) response(m *mem.Msg) {
 		}
 		p.fail(line, st, "message %v matches no transaction", m)
 	}
+	if ev == peAck && p.countAck[t.st] {
+		// A probe response without data, most of what a request
+		// waits for: its row only counts it (paCount, without the
+		// dirty check, which is for AckData). The table machine runs
+		// for the last one, in maybeComplete.
+		p.tab.ran(t.st, peAck)
+		t.got++
+		t.shared = t.shared || m.Shared
+		if t.homeSeen && t.got >= t.expect {
+			ctx := pctx{line: line, m: m, id: m.ID, t: t}
+			p.maybeComplete(&ctx)
+		}
+		return
+	}
 	ctx := pctx{line: line, m: m, id: m.ID, t: t}
 	id := t.txn
 	p.fire(&ctx, t.st, ev)
@@ -627,10 +659,37 @@ func (p *pkg) response(m *mem.Msg) {
 	}
 }
 
-// probe handles a probe or forward from a home. It reports whether the
-// message was deferred (kept) by a fill hold.
+// probe handles a probe or forward from a home. It reports whether it
+// kept the message: deferred by a fill hold, or sent on as the answer.
 func (p *pkg) probe(m *mem.Msg) bool {
 	line := m.Line
+	t := p.txn(line)
+	if k := m.Kind - KPrbS; k < 2 {
+		// Most probes find the line nowhere on chip and no transaction
+		// on it (state I), or a request of this package's own on it
+		// still waiting (IS, IM): rows that answer AckNo and nothing
+		// else. Their action, without the table machine around it: no
+		// copies to sync (none on chip, or no ordering state), and no
+		// hold can apply (the row takes no copy).
+		st, ok := uint8(pI), false
+		if t != nil {
+			st, ok = t.st, !ordering(t.st)
+		} else {
+			ok = p.index.slot(line) < 0
+		}
+		if ok && p.ackOnly[st][k] {
+			p.tab.ran(st, pePrbS+uint8(k))
+			// The probe, done with, becomes the answer (the
+			// receiver of a message may send it on): the same
+			// message ack would make, without a message from the
+			// pool and m back to it.
+			req, txn, id := m.Requester, m.Txn, m.ID
+			*m = mem.Msg{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(req),
+				Line: line, Txn: txn, ID: id, Requester: req}
+			p.respOut.push(m, 0)
+			return true
+		}
+	}
 	ctx := pctx{line: line, m: m, id: m.ID}
 	var ev, mode uint8
 	switch m.Kind {
@@ -644,7 +703,7 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		ev, mode = peFwdM, hmInv
 	}
 	var st uint8
-	if t := p.txn(line); t != nil {
+	if t != nil {
 		ctx.t, st = t, t.st
 		if ordering(st) {
 			// The copies are still the package's to write: merge what
@@ -831,9 +890,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			t.hasVic, t.vicDirty = false, false
 		}
 	case paAckNo, paAckShared, paData, paDataShared:
-		m := ctx.m
-		r := p.msg(KAck, mem.ClassResponse, mem.NodeID(m.Requester), nil)
-		r.Line, r.Txn, r.ID, r.Requester = line, m.Txn, m.ID, m.Requester
+		r := p.ack(line, ctx.m)
 		r.Shared = a == paAckShared || a == paDataShared
 		if a == paData || a == paDataShared {
 			if !ctx.have {
@@ -884,6 +941,14 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	default:
 		p.fail(line, st, "unknown action %d", a)
 	}
+}
+
+// ack returns the answer to probe m about line: an Ack, no data, not
+// shared, for m's requester.
+func (p *pkg) ack(line mem.LineAddr, m *mem.Msg) *mem.Msg {
+	r := p.msg(KAck, mem.ClassResponse, mem.NodeID(m.Requester), nil)
+	r.Line, r.Txn, r.ID, r.Requester = line, m.Txn, m.ID, m.Requester
+	return r
 }
 
 // capture takes the freshest data of the line: a dirty copy, else any

@@ -27,8 +27,9 @@
 //     String is a deterministic text table.
 //
 // Driven by: sim/cache calls Send/Broadcast and implements mem.Receiver;
-// sim/machine converts the YAML topology into a Config, calls New and
-// Attach. Everything else happens in events on the sim.Engine.
+// sim/machine converts the YAML topology into a Config, calls New, Attach
+// (the caches' receiver at each node) and AttachClass (IPIs, whatever the
+// node, to the cores). Everything else happens in events on the sim.Engine.
 //
 // Message ownership: the sender owns a *mem.Msg until Send/Broadcast; the
 // network owns it until it calls Receive; from then on the receiver owns it,

@@ -52,7 +52,7 @@ type Network struct {
 	noPrestart bool      // tests: start no queued message ahead (prestart_test.go)
 	packets    []*packet // free packets
 	msgs       []*mem.Msg
-	recv       []mem.Receiver
+	recv       []mem.Receiver // recv[class*n+node]: who receives (Attach, AttachClass)
 	seq        uint64
 	owned      map[*mem.Msg]ownState // CheckOwnership only
 	retrying   *packet
@@ -65,6 +65,10 @@ type Network struct {
 	next []mem.NodeID
 	out  []*channel
 
+	// What Attach and AttachClass were told; recv is made from them.
+	nodeRecv  []mem.Receiver
+	classRecv [mem.NumClasses]mem.Receiver
+
 	// Deadlock recovery.
 	deadlocks []*Deadlock
 	retryQ    []*packet
@@ -72,6 +76,20 @@ type Network struct {
 	scratch  []mem.NodeID
 	scratchC []*channel
 	winStart sim.Time
+
+	// mcGroups[v<<multicastNodes|set]: how a multicast from node v to the
+	// nodes in set leaves v (mcSplit); nil until first needed, and the
+	// table itself nil on networks too large for multicasts. linksOnly:
+	// no buses, so Broadcast may use it from the source too.
+	mcGroups  [][]mcGroup
+	linksOnly bool
+}
+
+// mcGroup is one packet of a multicast leaving a node: for node d, and
+// carrying mc, the other destinations its channel routes.
+type mcGroup struct {
+	d  mem.NodeID
+	mc uint8
 }
 
 type ownState uint8
@@ -208,7 +226,8 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 	if cfg.RetryTimeout == 0 {
 		cfg.RetryTimeout = DefaultRetryTimeout
 	}
-	n := &Network{e: e, cfg: cfg, n: cfg.Nodes, recv: make([]mem.Receiver, cfg.Nodes)}
+	n := &Network{e: e, cfg: cfg, n: cfg.Nodes,
+		recv: make([]mem.Receiver, int(mem.NumClasses)*cfg.Nodes), nodeRecv: make([]mem.Receiver, cfg.Nodes)}
 	if cfg.CheckOwnership {
 		n.owned = make(map[*mem.Msg]ownState)
 	}
@@ -293,6 +312,10 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 	if err := n.buildRoutes(); err != nil {
 		return nil, err
 	}
+	if n.n <= multicastNodes {
+		n.mcGroups = make([][]mcGroup, n.n<<multicastNodes)
+	}
+	n.linksOnly = len(cfg.Buses) == 0
 	n.hops = make([]hop, len(n.out))
 	for i, c := range n.out {
 		if c != nil {
@@ -311,7 +334,38 @@ func (n *Network) Nodes() int { return n.n }
 // Attach registers the receiver of messages for node id.
 func (n *Network) Attach(id mem.NodeID, r mem.Receiver) {
 	n.checkNode("attach", id)
-	n.recv[id] = r
+	n.nodeRecv[id] = r
+	n.fillRecv()
+}
+
+// AttachClass registers the receiver of every message of class c, at
+// whatever node: it takes them rather than the nodes' receivers (sim/machine
+// gives the IPIs to the cores this way, the rest to the caches, with no
+// dispatch of its own on the way).
+func (n *Network) AttachClass(c mem.Class, r mem.Receiver) {
+	if c >= mem.NumClasses {
+		sim.Failf(n.Name(), "attach", "unknown class %v", c)
+	}
+	n.classRecv[c] = r
+	n.fillRecv()
+}
+
+// fillRecv makes the delivery table from what Attach and AttachClass
+// were told: one lookup per delivered message.
+func (n *Network) fillRecv() {
+	for c := range n.classRecv {
+		for id, r := range n.nodeRecv {
+			if n.classRecv[c] != nil {
+				r = n.classRecv[c]
+			}
+			n.recv[c*n.n+id] = r
+		}
+	}
+}
+
+// receiver returns who receives m.
+func (n *Network) receiver(m *mem.Msg) mem.Receiver {
+	return n.recv[int(m.Class)*n.n+int(m.Dst)]
 }
 
 func (n *Network) checkNode(what string, id mem.NodeID) {
@@ -501,6 +555,12 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		return
 	}
 	src := m.Src
+	if n.linksOnly && n.mcGroups != nil {
+		if set, ok := n.ascending(dsts); ok {
+			n.multicast(m, set)
+			return
+		}
+	}
 	// Find the destinations a bus reaches in one hop from src.
 	n.scratch = append(n.scratch[:0], dsts...)
 	n.scratchC = n.scratchC[:0]
@@ -559,6 +619,84 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		}
 	}
 	n.drain()
+}
+
+// ascending returns dsts as a set if they are distinct nodes of the
+// network in increasing order (as the caches list them), so that the
+// multicast groups, ordered by their lowest node, go in the order Broadcast
+// takes dsts.
+func (n *Network) ascending(dsts []mem.NodeID) (uint8, bool) {
+	var set uint8
+	prev := mem.NodeID(-1)
+	for _, d := range dsts {
+		if d <= prev || int(d) >= n.n {
+			return 0, false
+		}
+		set |= 1 << uint(d)
+		prev = d
+	}
+	return set, true
+}
+
+// multicast is Broadcast on a network of links only, to the nodes in set
+// (given in increasing order): the general loop's packets, in its order, with
+// the groups gather would form read from mcSplit. m.Src's own copy, if it is
+// in set, is delivered locally.
+func (n *Network) multicast(m *mem.Msg, set uint8) {
+	src := m.Src
+	self := uint8(1) << uint(src)
+	local := set&self != 0
+	first := true
+	use := func(d mem.NodeID) *packet {
+		mm := m
+		if first {
+			first = false
+		} else {
+			mm = n.copyMsg(m)
+		}
+		mm.Dst = d
+		return n.newPacket(mm)
+	}
+	for _, g := range n.mcSplit(src, set&^self) {
+		if local && g.d > src {
+			local = false
+			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, use(src), evLocal)
+		}
+		p := use(g.d)
+		p.mc = g.mc
+		n.route(p, src)
+	}
+	if local {
+		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, use(src), evLocal)
+	}
+	n.drain()
+}
+
+// mcSplit says how a multicast from node v to the nodes in set (v not in
+// it) leaves v: one packet per channel the routes from v take, for the
+// lowest node routed by it and carrying the others, in the order of those
+// lowest nodes. Routes are fixed, so each answer is worked out once.
+func (n *Network) mcSplit(v mem.NodeID, set uint8) []mcGroup {
+	k := int(v)<<multicastNodes | int(set)
+	if gs := n.mcGroups[k]; gs != nil || set == 0 {
+		return gs
+	}
+	row := n.hops[int(v)*n.n : int(v+1)*n.n]
+	var gs []mcGroup
+	for s := set; s != 0; {
+		d := bits.TrailingZeros8(s)
+		c := row[d].c
+		var grp uint8
+		for t := s; t != 0; t &= t - 1 {
+			if dj := bits.TrailingZeros8(t); row[dj].c == c {
+				grp |= 1 << uint(dj)
+			}
+		}
+		s &^= grp
+		gs = append(gs, mcGroup{d: mem.NodeID(d), mc: grp &^ (1 << uint(d))})
+	}
+	n.mcGroups[k] = gs
+	return gs
 }
 
 // gather takes out of n.scratch the destinations after the i-th that are
@@ -630,21 +768,13 @@ func (n *Network) arriveMulti(p *packet) {
 // took a copy, and the packets carry the router's latency.
 func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 	m, sent := p.m, p.sent
-	row := n.hops[int(v)*n.n : int(v+1)*n.n]
-	for q := p; set != 0; {
-		d := mem.NodeID(bits.TrailingZeros8(set))
-		c := row[d].c
-		var grp uint8
-		for s := set; s != 0; s &= s - 1 {
-			if dj := bits.TrailingZeros8(s); row[dj].c == c {
-				grp |= 1 << uint(dj)
-			}
-		}
-		set &^= grp
-		m.Dst = d
-		q.m, q.dst, q.mc, q.owe, q.src, q.sent, q.held = m, d, grp&^(1<<uint(d)), owe, v, sent, nil
+	gs := n.mcSplit(v, set)
+	for i, q := 0, p; i < len(gs); i++ {
+		g := gs[i]
+		m.Dst = g.d
+		q.m, q.dst, q.mc, q.owe, q.src, q.sent, q.held = m, g.d, g.mc, owe, v, sent, nil
 		var next *mem.Msg
-		if set != 0 {
+		if i+1 < len(gs) {
 			next = n.copyMsg(m) // before q's receivers can touch m
 		}
 		n.forward(q, v)
@@ -660,7 +790,7 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 func (n *Network) deliver(p *packet) {
 	// handOver and release by hand: this is every message's last step.
 	m := p.m
-	r := n.recv[m.Dst]
+	r := n.receiver(m)
 	if r == nil {
 		n.noReceiver(m)
 	}
@@ -715,7 +845,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 
 // handOver passes ownership of m to its destination's receiver.
 func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
-	r := n.recv[m.Dst]
+	r := n.receiver(m)
 	if r == nil {
 		n.noReceiver(m)
 	}

@@ -33,23 +33,19 @@ func (f *ipiFabric) SendIPI(from, to arch.CoreID, v arch.Vector) {
 	f.net.Send(m)
 }
 
-// nodePort is what the interconnect delivers to at one node: IPIs go to the
-// cores, everything else to the node's coherence controller.
-type nodePort struct {
-	fabric *ipiFabric
-	cache  mem.Receiver
-	net    *interconnect.Network
+// Receive is where the interconnect delivers every IPI (AttachClass): to
+// the target core.
+func (f *ipiFabric) Receive(m *mem.Msg) {
+	from, to, v := arch.CoreID(m.Requester), arch.CoreID(m.Unit), arch.Vector(m.Acks)
+	f.net.Free(m)
+	f.sink.DeliverIPI(to, v, from)
 }
 
-func (p *nodePort) Receive(m *mem.Msg) {
-	if m.Class == mem.ClassIPI {
-		from, to, v := arch.CoreID(m.Requester), arch.CoreID(m.Unit), arch.Vector(m.Acks)
-		p.net.Free(m)
-		p.fabric.sink.DeliverIPI(to, v, from)
-		return
-	}
-	if p.cache == nil {
-		sim.Failf("machine.node", "receive", "message %v for a node without a coherence controller", m)
-	}
-	p.cache.Receive(m)
+// noCache is what the interconnect delivers to at a node without a
+// coherence controller: only IPIs should go there, and the fabric takes
+// those.
+type noCache struct{}
+
+func (noCache) Receive(m *mem.Msg) {
+	sim.Failf("machine.node", "receive", "message %v for a node without a coherence controller", m)
 }

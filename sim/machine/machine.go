@@ -69,12 +69,15 @@ func New(spec *topologies.Spec, opts Options) (*Machine, error) {
 	for _, n := range m.caches.Nodes() {
 		cacheNodes[n] = true
 	}
+	// IPIs go to the cores, everything else straight to the node's
+	// coherence controller.
+	m.net.AttachClass(mem.ClassIPI, m.fabric)
 	for _, n := range spec.Nodes {
-		p := &nodePort{fabric: m.fabric, net: m.net}
+		var r mem.Receiver = noCache{}
 		if cacheNodes[mem.NodeID(n.ID)] {
-			p.cache = m.caches.Receiver(mem.NodeID(n.ID))
+			r = m.caches.Receiver(mem.NodeID(n.ID))
 		}
-		m.net.Attach(mem.NodeID(n.ID), p)
+		m.net.Attach(mem.NodeID(n.ID), r)
 	}
 
 	configs := make([]cores.Config, len(spec.CoreTypes))
