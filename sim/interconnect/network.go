@@ -575,23 +575,13 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		}
 		n.scratchC = append(n.scratchC, c)
 	}
-	first := true
-	use := func(d mem.NodeID) *mem.Msg {
-		mm := m
-		if first {
-			first = false
-		} else {
-			mm = n.copyMsg(m)
-		}
-		mm.Dst = d
-		return mm
-	}
+	cp := msgCopies{n: n, m: m}
 	for i, d := range n.scratch {
 		if d < 0 {
 			continue // already in a bus transaction
 		}
 		c := n.scratchC[i]
-		p := n.newPacket(use(d))
+		p := n.newPacket(cp.to(d))
 		switch {
 		case d == src:
 			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
@@ -646,30 +636,39 @@ func (n *Network) multicast(m *mem.Msg, set uint8) {
 	src := m.Src
 	self := uint8(1) << uint(src)
 	local := set&self != 0
-	first := true
-	use := func(d mem.NodeID) *packet {
-		mm := m
-		if first {
-			first = false
-		} else {
-			mm = n.copyMsg(m)
-		}
-		mm.Dst = d
-		return n.newPacket(mm)
-	}
+	cp := msgCopies{n: n, m: m}
 	for _, g := range n.mcSplit(src, set&^self) {
 		if local && g.d > src {
 			local = false
-			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, use(src), evLocal)
+			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
 		}
-		p := use(g.d)
+		p := n.newPacket(cp.to(g.d))
 		p.mc = g.mc
 		n.route(p, src)
 	}
 	if local {
-		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, use(src), evLocal)
+		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
 	}
 	n.drain()
+}
+
+// msgCopies hands out a broadcast's message for one destination after
+// another: the message itself the first time, a pooled copy after that.
+type msgCopies struct {
+	n    *Network
+	m    *mem.Msg
+	used bool
+}
+
+// to returns the message (or a copy) addressed to d.
+func (c *msgCopies) to(d mem.NodeID) *mem.Msg {
+	mm := c.m
+	if c.used {
+		mm = c.n.copyMsg(c.m)
+	}
+	c.used = true
+	mm.Dst = d
+	return mm
 }
 
 // mcSplit says how a multicast from node v to the nodes in set (v not in
