@@ -680,12 +680,9 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		if ok && p.ackOnly[st][k] {
 			p.tab.ran(st, pePrbS+uint8(k))
 			// The probe, done with, becomes the answer (the
-			// receiver of a message may send it on): the same
-			// message ack would make, without a message from the
-			// pool and m back to it.
-			req, txn, id := m.Requester, m.Txn, m.ID
-			*m = mem.Msg{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(req),
-				Line: line, Txn: txn, ID: id, Requester: req}
+			// receiver of a message may send it on), without a
+			// message from the pool and m back to it.
+			p.ack(m, m)
 			p.respOut.push(m, 0)
 			return true
 		}
@@ -890,7 +887,8 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			t.hasVic, t.vicDirty = false, false
 		}
 	case paAckNo, paAckShared, paData, paDataShared:
-		r := p.ack(line, ctx.m)
+		r := p.s.newMsg()
+		p.ack(r, ctx.m)
 		r.Shared = a == paAckShared || a == paDataShared
 		if a == paData || a == paDataShared {
 			if !ctx.have {
@@ -943,12 +941,11 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	}
 }
 
-// ack returns the answer to probe m about line: an Ack, no data, not
-// shared, for m's requester.
-func (p *pkg) ack(line mem.LineAddr, m *mem.Msg) *mem.Msg {
-	r := p.msg(KAck, mem.ClassResponse, mem.NodeID(m.Requester), nil)
-	r.Line, r.Txn, r.ID, r.Requester = line, m.Txn, m.ID, m.Requester
-	return r
+// ack makes r this node's answer to probe m: an Ack for m's line and
+// transaction, no data, not shared, to m's requester. r may be m itself.
+func (p *pkg) ack(r, m *mem.Msg) {
+	*r = mem.Msg{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
+		Line: m.Line, Txn: m.Txn, ID: m.ID, Requester: m.Requester}
 }
 
 // capture takes the freshest data of the line: a dirty copy, else any
