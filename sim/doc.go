@@ -178,7 +178,7 @@
 // its transaction only counted (-2.6 %); receivers looked up by (class,
 // node), IPIs to the cores and the rest straight to the caches, without
 // sim/machine's per-node dispatch (interconnect AttachClass, -0.5 %); a
-// home's line records in an open-addressing table, not a Go map (-0.8 %);
+// home's line records in a lineIndex (open addressing), not a Go map (-0.8 %);
 // a probe answered by the short cut rewritten into its own AckNo rather
 // than a new message (-1.3 %). In all 3386.5M (-8.7 %); CoherentMiss -11 %
 // (1hop and 3hop, 100k transfers), LinePingPong -9 % (whole process). Host time (12 paired

@@ -58,7 +58,7 @@ func (s *System) DumpLine(line mem.LineAddr) string {
 		}
 	}
 	h := s.nodes[s.homeOf(line)].home
-	if hl := h.lines.get(line); hl != nil {
+	if hl := h.record(line); hl != nil {
 		fmt.Fprintf(&b, "  %s: %s\n", h.name, hl)
 	} else {
 		fmt.Fprintf(&b, "  %s: I (no record)\n", h.name)
@@ -163,11 +163,14 @@ func (s *System) DumpInFlight() string {
 		if h == nil {
 			continue
 		}
-		h.lines.each(func(hl *hline) {
+		for _, hl := range h.recs {
+			if h.record(hl.line) != hl {
+				continue // in the pool
+			}
 			if hl.st == hBusy || hl.st == hBusyWB || hl.st == hBS || hl.st == hBM || len(hl.q) > 0 {
 				lines[hl.line] = true
 			}
-		})
+		}
 	}
 	sorted := make([]mem.LineAddr, 0, len(lines))
 	for l := range lines {

@@ -36,6 +36,7 @@ type hline struct {
 	id      mem.OpID
 	since   sim.Time
 	q       []*mem.Msg
+	idx     int // in home.recs
 }
 
 // home is a memory controller: it orders requests to its lines, probes
@@ -46,7 +47,8 @@ type home struct {
 	cfg   *Home
 	tab   *table
 	dir   bool
-	lines hlTable
+	lines lineIndex // the lines with a record, each to its index + 1 in recs
+	recs  []*hline  // every record made, live or in pool
 	pool  []*hline
 	ctl   delayLine  // probes, grants, writeback acks
 	dram  delayLine  // memory data (no banks)
@@ -57,7 +59,7 @@ type home struct {
 
 func newHome(s *System, cfg *Home) *home {
 	h := &home{s: s, node: cfg.Node, cfg: cfg, tab: s.tabs.home, dir: s.cfg.Scheme.directory(),
-		name: fmt.Sprintf("node%d.home", cfg.Node)}
+		lines: newLineIndex(1), name: fmt.Sprintf("node%d.home", cfg.Node)}
 	h.ctl = delayLine{s: s, name: h.name + ".ctl", d: cfg.Latency}
 	h.dram = delayLine{s: s, name: h.name + ".dram", d: cfg.DRAM}
 	h.banks = newBanks(h, cfg)
@@ -76,19 +78,31 @@ type hctx struct {
 	keep   bool // the message was queued; do not free it
 }
 
+// record returns line's record, or nil. The home keeps its records in a
+// lineIndex (one "array": the record's index in recs), the open-addressing
+// table the packages index their caches with, rather than a Go map: a map
+// cost about 300 host instructions a miss (lookup, insert, lookup, delete).
+func (h *home) record(line mem.LineAddr) *hline {
+	if i := h.lines.frame(line, 0); i > 0 {
+		return h.recs[i-1]
+	}
+	return nil
+}
+
 func (h *home) receive(m *mem.Msg) {
 	line := m.Line
-	hl := h.lines.get(line)
+	hl := h.record(line)
 	if hl == nil {
 		if n := len(h.pool); n > 0 {
 			hl = h.pool[n-1]
 			h.pool = h.pool[:n-1]
-			*hl = hline{q: hl.q[:0]}
+			*hl = hline{q: hl.q[:0], idx: hl.idx}
 		} else {
-			hl = new(hline)
+			hl = &hline{idx: len(h.recs)}
+			h.recs = append(h.recs, hl)
 		}
 		hl.line, hl.owner = line, -1
-		h.lines.put(line, hl)
+		h.lines.add(line, 0, hl.idx)
 	}
 	h.handle(hl, m)
 	for hl.st != hBusy && hl.st != hBusyWB && hl.st != hBS && hl.st != hBM && len(hl.q) > 0 {
@@ -99,7 +113,7 @@ func (h *home) receive(m *mem.Msg) {
 		h.handle(hl, next)
 	}
 	if hl.st == hI && len(hl.q) == 0 && hl.owner < 0 && hl.sharers == 0 {
-		h.lines.del(hl.line)
+		h.lines.remove(hl.line, 0)
 		h.pool = append(h.pool, hl)
 	}
 	if checkInvariants {

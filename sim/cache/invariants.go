@@ -97,7 +97,7 @@ func (s *System) CheckLine(line mem.LineAddr) error {
 		return fmt.Errorf("%d packages may write and %d hold copies", writers, readers)
 	}
 	h := s.nodes[s.homeOf(line)].home
-	hl := h.lines.get(line)
+	hl := h.record(line)
 	busy := hl != nil && (hl.st == hBusy || hl.st == hBusyWB || hl.st == hBS || hl.st == hBM)
 	if busy {
 		return nil
