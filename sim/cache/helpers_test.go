@@ -269,7 +269,7 @@ func (n *poolNet) NewMsg() *mem.Msg {
 		m := n.free[k-1]
 		n.free = n.free[:k-1]
 		delete(n.freed, m)
-		*m = mem.Msg{}
+		m.Header = mem.Header{}
 		return m
 	}
 	return new(mem.Msg)
@@ -283,7 +283,7 @@ func (n *poolNet) Free(m *mem.Msg) {
 		panic(fmt.Sprintf("message %v freed twice", m))
 	}
 	n.freed[m] = true
-	*m = mem.Msg{Kind: 0xff} // poison
+	*m = mem.Msg{Header: mem.Header{Kind: 0xff}} // poison
 	n.free = append(n.free, m)
 }
 

@@ -944,7 +944,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 // ack makes r this node's answer to probe m: an Ack for m's line and
 // transaction, no data, not shared, to m's requester. r may be m itself.
 func (p *pkg) ack(r, m *mem.Msg) {
-	*r = mem.Msg{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
+	r.Header = mem.Header{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
 		Line: m.Line, Txn: m.Txn, ID: m.ID, Requester: m.Requester}
 }
 

@@ -206,7 +206,7 @@ func (s *System) newMsg() *mem.Msg {
 	if n := len(s.msgFree); n > 0 {
 		m := s.msgFree[n-1]
 		s.msgFree = s.msgFree[:n-1]
-		*m = mem.Msg{}
+		m.Header = mem.Header{}
 		return m
 	}
 	return new(mem.Msg)
@@ -241,7 +241,7 @@ func (s *System) sendMany(m *mem.Msg, dsts []mem.NodeID) {
 		c := m
 		if i < len(dsts)-1 {
 			c = s.newMsg()
-			*c = *m
+			c.CopyFrom(m)
 		}
 		c.Dst = d
 		s.send(c)

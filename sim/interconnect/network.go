@@ -22,7 +22,8 @@ type Fabric interface {
 	// receiver owns the copy it is given; m itself becomes one of the
 	// copies, or is freed if dsts is empty. dsts is not retained.
 	Broadcast(m *mem.Msg, dsts []mem.NodeID)
-	// NewMsg returns a zeroed message from the pool.
+	// NewMsg returns a message from the pool, its header zeroed (see
+	// mem.Msg).
 	NewMsg() *mem.Msg
 	// Free returns a message its owner is done with to the pool.
 	Free(m *mem.Msg)
@@ -378,10 +379,11 @@ func (n *Network) badNode(what string, id mem.NodeID) {
 	sim.Failf(n.Name(), what, "node %d out of range 0..%d", id, n.n-1)
 }
 
-// NewMsg returns a zeroed message from the pool; the caller owns it.
+// NewMsg returns a message from the pool with a zeroed header (its data
+// is left as it was: see mem.Msg); the caller owns it.
 func (n *Network) NewMsg() *mem.Msg {
 	m := n.popMsg()
-	*m = mem.Msg{}
+	m.Header = mem.Header{}
 	return m
 }
 
@@ -405,7 +407,7 @@ func (n *Network) popMsg() *mem.Msg {
 // without zeroing what the copy overwrites.
 func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
 	mm := n.popMsg()
-	*mm = *m
+	mm.CopyFrom(m)
 	if n.owned != nil {
 		n.takeChecked(mm)
 	}

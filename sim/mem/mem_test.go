@@ -86,7 +86,7 @@ func TestAccessApplyAndStrings(t *testing.T) {
 		(&Access{Op: OpStore, Addr: 16, Value: 3}).String(): "Store 0x10 0x3",
 		OpFlush.String():   "Flush",
 		ClassData.String(): "data",
-		(&Msg{Kind: 1, Class: ClassProbe, Src: 1, Dst: 2, Line: 0x40, Txn: 9, ID: 3}).String(): "k1[probe] 1->2 line 0x40 txn 9 op 3",
+		(&Msg{Header: Header{Kind: 1, Class: ClassProbe, Src: 1, Dst: 2, Line: 0x40, Txn: 9, ID: 3}}).String(): "k1[probe] 1->2 line 0x40 txn 9 op 3",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)

@@ -46,11 +46,20 @@ var KindNamer = func(k Kind) string { return fmt.Sprintf("k%d", uint8(k)) }
 // Msg is one coherence message crossing the interconnect. Messages are
 // passed by pointer; the sender must not touch a message after Send.
 //
-// The header fields fill the first 64 bytes and the data the next 64: a
+// The header fills the first 64 bytes and the data the next 64: a
 // message is 128 bytes, one host cache line for everything but the data
 // (every hop and handler reads the header; only data messages touch the
-// second line).
+// second line). Data is valid only in data messages (Class ClassData),
+// and whoever makes one sets it: pools hand out messages with a zeroed
+// header and leave the data as it was, so that the three messages in four
+// that carry none never touch their second line.
 type Msg struct {
+	Header
+	Data Data // valid when Class == ClassData
+}
+
+// Header is a message's fields but its data.
+type Header struct {
 	Kind   Kind
 	Class  Class
 	Shared bool   // response: another cache kept a copy
@@ -61,10 +70,18 @@ type Msg struct {
 	Line   LineAddr
 	Txn    uint64 // transaction number, unique per run, for matching responses
 	// Protocol fields, opaque to the interconnect.
-	Requester int  // requesting controller (cache) index within the machine
-	Unit      int  // destination controller within Dst, if the protocol needs it
-	Acks      int  // expected or carried acknowledgement count
-	Data      Data // valid when Class == ClassData
+	Requester int // requesting controller (cache) index within the machine
+	Unit      int // destination controller within Dst, if the protocol needs it
+	Acks      int // expected or carried acknowledgement count
+}
+
+// CopyFrom makes m a copy of from: its header, and its data if it is a
+// data message.
+func (m *Msg) CopyFrom(from *Msg) {
+	m.Header = from.Header
+	if from.Class == ClassData {
+		m.Data = from.Data
+	}
 }
 
 // Bytes is the message's size on the wire.
