@@ -632,8 +632,9 @@ func (n *Network) ascending(dsts []mem.NodeID) (uint8, bool) {
 
 // multicast is Broadcast on a network of links only, to the nodes in set
 // (given in increasing order): the general loop's packets, in its order, with
-// the groups gather would form read from mcSplit. m.Src's own copy, if it is
-// in set, is delivered locally.
+// the groups gather would form read from mcSplit, each started at once
+// where the drain that follows would start it first (forward). m.Src's own
+// copy, if it is in set, is delivered locally.
 func (n *Network) multicast(m *mem.Msg, set uint8) {
 	src := m.Src
 	self := uint8(1) << uint(src)
@@ -646,7 +647,7 @@ func (n *Network) multicast(m *mem.Msg, set uint8) {
 		}
 		p := n.newPacket(cp.to(g.d))
 		p.mc = g.mc
-		n.route(p, src)
+		n.forward(p, src)
 	}
 	if local {
 		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
