@@ -943,9 +943,16 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 
 // ack makes r this node's answer to probe m: an Ack for m's line and
 // transaction, no data, not shared, to m's requester. r may be m itself.
+//
+// It sets the fields one by one rather than storing a whole mem.Msg: its
+// 64 bytes of Data, half the message, are left as they are. r is either
+// fresh from newMsg (zeroed) or the probe, and a probe carries no data;
+// nor does an Ack (Data is valid only in ClassData).
 func (p *pkg) ack(r, m *mem.Msg) {
-	*r = mem.Msg{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
-		Line: m.Line, Txn: m.Txn, ID: m.ID, Requester: m.Requester}
+	r.Kind, r.Class, r.Shared, r.Dirty = KAck, mem.ClassResponse, false, false
+	r.Src, r.Dst = p.node, mem.NodeID(m.Requester)
+	r.Line, r.Txn, r.ID, r.Requester = m.Line, m.Txn, m.ID, m.Requester
+	r.Unit, r.Acks = 0, 0
 }
 
 // capture takes the freshest data of the line: a dirty copy, else any
