@@ -249,25 +249,37 @@ func (p *pkg) findL3(line mem.LineAddr) *frame {
 
 // sync merges dirty L1 data into the L2s and returns the line's stable
 // package state (which must not be busy) and whether a copy is dirty.
+//
+// sync, setP, capture and the ShareAll action read the line's index row in
+// place rather than listing its frames in a frefs first (framesOf): they
+// move no line in or out of an array, so the row stays valid, and the
+// list cost more than their work (zeroing it, and a write barrier check
+// per pointer stored).
 func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
 	w := p.index.lookup(line)
 	if w == nil {
 		return pI, false
 	}
-	var fs frefs
-	p.framesOf(w, &fs)
-	st, dirty := pI, false
-	for i := 0; i < fs.n; i++ {
-		r := fs.fs[i]
-		if r.c != nil {
-			r.c.pull(line, r.f)
+	cs := p.clusters
+	w = w[:len(cs)+1]
+	st, found, dirty := uint8(pI), false, false
+	for k, i := range w[:len(cs)] {
+		if i != 0 {
+			c := cs[k]
+			f := &c.arr.frames[i-1]
+			c.pull(line, f)
+			if !found {
+				st, found = f.pst, true
+			}
+			dirty = dirty || f.st == cO || f.st == cM
 		}
-		if i == 0 {
-			st = r.f.pst
+	}
+	if i := w[len(cs)]; i != 0 {
+		f := &p.l3.frames[i-1]
+		if !found {
+			st = f.pst
 		}
-		if r.f.st == cO || r.f.st == cM {
-			dirty = true
-		}
+		dirty = dirty || f.st == cO || f.st == cM
 	}
 	return st, dirty
 }
@@ -278,13 +290,19 @@ func (p *pkg) setP(line mem.LineAddr, st uint8) {
 	if w == nil {
 		return
 	}
-	var fs frefs
-	p.framesOf(w, &fs)
-	for i := 0; i < fs.n; i++ {
-		fs.fs[i].f.pst = st
+	if st == pI {
+		// An indexed line has a copy in at least one array.
+		sim.Failf(p.name, "I", "line %v: state I with copies on chip", line)
 	}
-	if st == pI && fs.n > 0 {
-		sim.Failf(p.name, "I", "line %v: state I with %d copies on chip", line, fs.n)
+	cs := p.clusters
+	w = w[:len(cs)+1]
+	for k, i := range w[:len(cs)] {
+		if i != 0 {
+			cs[k].arr.frames[i-1].pst = st
+		}
+	}
+	if i := w[len(cs)]; i != 0 {
+		p.l3.frames[i-1].pst = st
 	}
 }
 
@@ -861,15 +879,16 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			ev = ceShareS
 		}
 		if w := p.index.lookup(line); w != nil {
-			var fs frefs
-			p.framesOf(w, &fs)
-			for i := 0; i < fs.n; i++ {
-				r := fs.fs[i]
-				if r.c != nil {
-					r.c.share(r.f, ev)
-				} else {
-					p.stepL3(r.f, ev, "probe")
+			cs := p.clusters
+			w = w[:len(cs)+1]
+			for k, i := range w[:len(cs)] {
+				if i != 0 {
+					c := cs[k]
+					c.share(&c.arr.frames[i-1], ev)
 				}
+			}
+			if i := w[len(cs)]; i != 0 {
+				p.stepL3(&p.l3.frames[i-1], ev, "probe")
 			}
 		}
 		if t != nil && ev == ceShareS {
@@ -960,15 +979,23 @@ func (p *pkg) ack(r, m *mem.Msg) {
 func (p *pkg) capture(ctx *pctx) {
 	ctx.have, ctx.dirty = false, false
 	if w := p.index.lookup(ctx.line); w != nil {
-		var fs frefs
-		p.framesOf(w, &fs)
-		for i := 0; i < fs.n; i++ {
-			f := fs.fs[i].f
-			d := f.st == cO || f.st == cM
-			if !ctx.have || d {
-				ctx.data, ctx.have, ctx.dirty = f.data, true, d
+		// The last dirty frame in frames order, else the first.
+		var src *frame
+		cs := p.clusters
+		w = w[:len(cs)+1]
+		for k, i := range w[:len(cs)] {
+			if i != 0 {
+				if f := &cs[k].arr.frames[i-1]; src == nil || f.st == cO || f.st == cM {
+					src = f
+				}
 			}
 		}
+		if i := w[len(cs)]; i != 0 {
+			if f := &p.l3.frames[i-1]; src == nil || f.st == cO || f.st == cM {
+				src = f
+			}
+		}
+		ctx.data, ctx.have, ctx.dirty = src.data, true, src.st == cO || src.st == cM
 	}
 	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {
 		ctx.data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
@@ -1152,9 +1179,8 @@ func (p *pkg) grantWrite(r *req) {
 // cluster unless a copy is already on chip.
 func (p *pkg) installRead(ctx *pctx, excl bool) {
 	t := ctx.t
-	var fs frefs
-	p.frames(t.line, &fs)
-	if fs.n == 0 {
+	w := p.index.lookup(t.line)
+	if w == nil {
 		data := t.data
 		if !t.hasData {
 			if !t.hasVic {
@@ -1170,12 +1196,16 @@ func (p *pkg) installRead(ctx *pctx, excl bool) {
 		t.hasVic = false
 		return
 	}
-	if excl && fs.n == 1 {
-		f := fs.fs[0]
-		if f.c != nil {
-			f.c.step(f.f, ceGrantE, "exclusive")
-		} else {
-			p.stepL3(f.f, ceGrantE, "exclusive")
+	if excl {
+		var fs frefs
+		p.framesOf(w, &fs)
+		if fs.n == 1 {
+			f := fs.fs[0]
+			if f.c != nil {
+				f.c.step(f.f, ceGrantE, "exclusive")
+			} else {
+				p.stepL3(f.f, ceGrantE, "exclusive")
+			}
 		}
 	}
 	t.hasVic = false
