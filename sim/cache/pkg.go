@@ -54,10 +54,11 @@ type ptxn struct {
 
 	waiters reqQueue
 	started sim.Time
+	home    mem.NodeID // the line's home, looked up once for all the messages to it
 	data    mem.Data
 	vic     mem.Data
 	init    *req     // the on-chip request that allocated it
-	_       [32]byte // to 256 bytes, a size the allocator aligns to host lines
+	_       [24]byte // to 256 bytes, a size the allocator aligns to host lines
 }
 
 // pkg is a package's on-chip controller (AMD: the SRQ and crossbar). It
@@ -544,7 +545,7 @@ func (p *pkg) request(r *req) {
 		// Count each request once as an L3 access: hits where the L3
 		// serves it, misses when neither its L2 nor the L3 has the line.
 		r.l3seen = true
-		if r.l1.cl.find(line) == nil && p.findL3(line) == nil {
+		if w := p.index.lookup(line); w == nil || w[r.l1.cl.idx] == 0 && w[p.l3Array()] == 0 {
 			p.stats.L3Misses++
 		}
 	}
@@ -812,7 +813,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		k := KPutM + mem.Kind(a-paSendPutM)
 		t.kind = k
 		p.stats.Writebacks++
-		m := p.msg(k, mem.ClassRequest, p.s.homeOf(line), t)
+		m := p.msg(k, mem.ClassRequest, p.s.homeOf(t.line), t)
 		if p.dir && k != KPutE {
 			m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
 		}
@@ -826,18 +827,18 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	case paRestore:
 		p.restore(ctx, st)
 	case paSendDataReq:
-		p.s.send(p.msg(KDataReq, mem.ClassRequest, p.s.homeOf(line), t))
+		p.s.send(p.msg(KDataReq, mem.ClassRequest, p.s.homeOf(t.line), t))
 	case paSendWbData:
 		if !t.hasVic {
 			p.fail(line, st, "writeback without data")
 		}
-		m := p.msg(KWbData, mem.ClassData, p.s.homeOf(line), t)
+		m := p.msg(KWbData, mem.ClassData, p.s.homeOf(t.line), t)
 		m.Data, m.Dirty = t.vic, true
 		p.s.send(m)
 	case paSendWbCancel:
-		p.s.send(p.msg(KWbCancel, mem.ClassResponse, p.s.homeOf(line), t))
+		p.s.send(p.msg(KWbCancel, mem.ClassResponse, p.s.homeOf(t.line), t))
 	case paSendDone:
-		m := p.msg(KDone, mem.ClassResponse, p.s.homeOf(line), t)
+		m := p.msg(KDone, mem.ClassResponse, p.s.homeOf(t.line), t)
 		if t.kind == KGetS {
 			m.Shared = ctx.ev == peLastS
 			m.Dirty = t.dirtyRecv && !p.mesi // the previous owner kept O
@@ -1018,27 +1019,29 @@ func ordering(st uint8) bool { return st >= pSX && st != pIX }
 // on another node: from its L2 for a read the requester's own L2 and the
 // L3 cannot serve, or by invalidating it for a write the package may make.
 // The home orders such a transfer first (orderedOnChip in tables.go).
+//
+// The cheap tests come first, and one index lookup serves them all: the
+// home's is a search of the memory ranges, and most requests that get
+// here find no sibling's copy to take.
 func (p *pkg) needsOrder(r *req, st, ev uint8) bool {
-	if r.ordered || p.s.homeOf(r.line) == p.node {
+	if r.ordered {
 		return false
 	}
-	c := r.l1.cl
-	switch {
-	case ev == peRead && st != pI:
-		if c.find(r.line) != nil || p.findL3(r.line) != nil {
-			return false
-		}
-	case ev == peWrite && (st == pE || st == pM):
-	default:
+	read := ev == peRead && st != pI
+	if !read && (ev != peWrite || st != pE && st != pM) {
 		return false
 	}
 	w := p.index.lookup(r.line)
 	if w == nil {
 		return false
 	}
+	c := r.l1.cl
+	if read && (w[c.idx] != 0 || w[p.l3Array()] != 0) {
+		return false
+	}
 	for k, d := range p.clusters {
 		if d != c && w[k] != 0 {
-			return true
+			return p.s.homeOf(r.line) != p.node
 		}
 	}
 	return false
