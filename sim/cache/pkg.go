@@ -502,6 +502,7 @@ func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
 	}
 	p.s.txnSeq++
 	t.line, t.txn, t.id, t.demand, t.started = line, p.s.txnSeq, id, demand, p.s.e.Now()
+	t.home = p.s.homeOf(line)
 	if demand {
 		p.mshrU++
 	}
@@ -813,7 +814,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		k := KPutM + mem.Kind(a-paSendPutM)
 		t.kind = k
 		p.stats.Writebacks++
-		m := p.msg(k, mem.ClassRequest, p.s.homeOf(t.line), t)
+		m := p.msg(k, mem.ClassRequest, t.home, t)
 		if p.dir && k != KPutE {
 			m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
 		}
@@ -827,18 +828,18 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	case paRestore:
 		p.restore(ctx, st)
 	case paSendDataReq:
-		p.s.send(p.msg(KDataReq, mem.ClassRequest, p.s.homeOf(t.line), t))
+		p.s.send(p.msg(KDataReq, mem.ClassRequest, t.home, t))
 	case paSendWbData:
 		if !t.hasVic {
 			p.fail(line, st, "writeback without data")
 		}
-		m := p.msg(KWbData, mem.ClassData, p.s.homeOf(t.line), t)
+		m := p.msg(KWbData, mem.ClassData, t.home, t)
 		m.Data, m.Dirty = t.vic, true
 		p.s.send(m)
 	case paSendWbCancel:
-		p.s.send(p.msg(KWbCancel, mem.ClassResponse, p.s.homeOf(t.line), t))
+		p.s.send(p.msg(KWbCancel, mem.ClassResponse, t.home, t))
 	case paSendDone:
-		m := p.msg(KDone, mem.ClassResponse, p.s.homeOf(t.line), t)
+		m := p.msg(KDone, mem.ClassResponse, t.home, t)
 		if t.kind == KGetS {
 			m.Shared = ctx.ev == peLastS
 			m.Dirty = t.dirtyRecv && !p.mesi // the previous owner kept O
@@ -1007,7 +1008,7 @@ func (p *pkg) capture(ctx *pctx) {
 func (p *pkg) sendRequest(t *ptxn, k mem.Kind) {
 	t.kind = k
 	p.stats.Requests[k-KGetS]++
-	p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(t.line), t), 0)
+	p.reqOut.push(p.msg(k, mem.ClassRequest, t.home, t), 0)
 }
 
 // ordering reports whether st is an ordered on-chip transfer still holding
