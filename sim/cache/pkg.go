@@ -89,11 +89,11 @@ type pkg struct {
 	mesi      bool
 	dir       bool
 	retrying  bool
-	// ackOnly[st][k]: the row for (st, PrbS+k) only answers AckNo and
-	// stays in st, so a probe of kind KPrbS+k finding st without copies to
-	// sync first takes probe's short cut (checked at start-up: the table
-	// stays the one authority).
-	ackOnly [numPStates][2]bool
+	// ackOnly[st][k]: the row for (st, PrbS+k) only answers, with an Ack
+	// (ackNo: AckNo; ackShared: AckShared), and stays in st, so a probe of
+	// kind KPrbS+k finding st takes probe's short cut (checked at
+	// start-up: the table stays the one authority).
+	ackOnly [numPStates][2]uint8
 	// countAck[st]: the row for (st, Ack) only counts the response, in
 	// st (checked at start-up), so response takes its short cut.
 	countAck [numPStates]bool
@@ -170,7 +170,14 @@ func newPkg(s *System, cfg *Package) *pkg {
 	for st := range p.ackOnly {
 		for k := range p.ackOnly[st] {
 			r := p.tab.lookup(uint8(st), pePrbS+uint8(k))
-			p.ackOnly[st][k] = r != nil && r.next == uint8(st) && r.n == 1 && r.act[0] == paAckNo
+			if r != nil && r.next == uint8(st) && r.n == 1 {
+				switch r.act[0] {
+				case paAckNo:
+					p.ackOnly[st][k] = ackNo
+				case paAckShared:
+					p.ackOnly[st][k] = ackShared
+				}
+			}
 		}
 	}
 	for st := range p.countAck {
@@ -261,6 +268,11 @@ func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
 	if w == nil {
 		return pI, false
 	}
+	return p.syncRow(line, w)
+}
+
+// syncRow is sync for the line whose index row is w.
+func (p *pkg) syncRow(line mem.LineAddr, w []int32) (uint8, bool) {
 	cs := p.clusters
 	w = w[:len(cs)+1]
 	st, found, dirty := uint8(pI), false, false
@@ -390,6 +402,13 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 
 // ---------------------------------------------------------------------------
 // The table machine.
+
+// What a probe's row does when it only answers (pkg.ackOnly).
+const (
+	ackNone   uint8 = iota // something else: run the row
+	ackNo                  // AckNo
+	ackShared              // AckShared
+)
 
 type pctx struct {
 	line   mem.LineAddr
@@ -684,30 +703,50 @@ func (p *pkg) response(m *mem.Msg) {
 func (p *pkg) probe(m *mem.Msg) bool {
 	line := m.Line
 	t := p.txn(line)
-	if k := m.Kind - KPrbS; k < 2 {
-		// Most probes find the line nowhere on chip and no transaction
-		// on it (state I), or a request of this package's own on it
-		// still waiting (IS, IM): rows that answer AckNo and nothing
-		// else. Their action, without the table machine around it: no
-		// copies to sync (none on chip, or no ordering state), and no
-		// hold can apply (the row takes no copy).
-		st, ok := uint8(pI), false
-		if t != nil {
-			st, ok = t.st, !ordering(t.st)
-		} else {
-			ok = p.index.slot(line) < 0
+	k := m.Kind - KPrbS // PrbS 0, PrbM 1: the probes ackOnly covers
+	var st, a uint8
+	dirty := false
+	switch {
+	case t != nil:
+		st = t.st
+		if ordering(st) {
+			// The copies are still the package's to write: merge what
+			// the L1s wrote before answering.
+			_, dirty = p.sync(line)
+			dirty = dirty && st == pEX
+		} else if k < 2 {
+			a = p.ackOnly[st][k]
 		}
-		if ok && p.ackOnly[st][k] {
-			p.tab.ran(st, pePrbS+uint8(k))
-			// The probe, done with, becomes the answer (the
-			// receiver of a message may send it on), without a
-			// message from the pool and m back to it.
-			p.ack(m, m)
-			p.respOut.push(m, 0)
-			return true
+	default:
+		if i := p.index.slot(line); i < 0 {
+			st = pI
+		} else {
+			st, dirty = p.syncRow(line, p.index.row(i))
+			dirty = dirty && st == pE
+		}
+		if !dirty && k < 2 {
+			a = p.ackOnly[st][k]
 		}
 	}
-	ctx := pctx{line: line, m: m, id: m.ID}
+	if a != ackNone {
+		// Most probes find a row that only answers: the line nowhere on
+		// chip and no transaction on it (state I), a request of this
+		// package's own on it still waiting (IS, IM: AckNo), or the
+		// line on chip S and a read probe (AckShared). Their action,
+		// without the table machine around it: no hold can apply (the
+		// row takes no copy), and the state stays. The probe, done
+		// with, becomes the answer (the receiver of a message may send
+		// it on), without a message from the pool and m back to it.
+		p.tab.ran(st, pePrbS+uint8(k))
+		p.ack(m, m)
+		m.Shared = a == ackShared
+		p.respOut.push(m, 0)
+		return true
+	}
+	ctx := pctx{line: line, m: m, id: m.ID, t: t}
+	if dirty {
+		st = p.fire(&ctx, st, peDirty)
+	}
 	var ev, mode uint8
 	switch m.Kind {
 	case KPrbS:
@@ -718,23 +757,6 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		ev, mode = peFwdS, hmShare
 	default:
 		ev, mode = peFwdM, hmInv
-	}
-	var st uint8
-	if t != nil {
-		ctx.t, st = t, t.st
-		if ordering(st) {
-			// The copies are still the package's to write: merge what
-			// the L1s wrote before answering.
-			if _, dirty := p.sync(line); dirty && st == pEX {
-				st = p.fire(&ctx, st, peDirty)
-			}
-		}
-	} else {
-		var dirty bool
-		st, dirty = p.sync(line)
-		if st == pE && dirty {
-			st = p.fire(&ctx, st, peDirty)
-		}
 	}
 	if p.holding() {
 		if u := p.heldUntil(line, nil, nil, mode); u != 0 && p.takes(st, ev) {
