@@ -618,8 +618,14 @@ func (p *pkg) receive(m *mem.Msg) {
 	switch m.Kind {
 	case KPrbS, KPrbM, KFwdS, KFwdM:
 		p.stats.ProbesIn++
-		if p.admitProbe(m) {
+		// The probe runs now if the engine is free (the common case;
+		// always, with no occupancies: probeFree never passes now),
+		// else waits for its slot.
+		if now := p.s.e.Now(); p.probeFree <= now {
+			p.probeFree = now + p.probeOcc
 			p.runProbe(m)
+		} else {
+			p.deferProbe(m)
 		}
 		return
 	}
