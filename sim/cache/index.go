@@ -91,12 +91,18 @@ func (x *lineIndex) lookup(l mem.LineAddr) []int32 {
 }
 
 // frame returns the index + 1 of the frame holding l in array k, or 0.
-func (x *lineIndex) frame(l mem.LineAddr, k int) int {
-	i := x.slot(l)
-	if i < 0 {
-		return 0
+func (x *lineIndex) frame(l mem.LineAddr, k int) int32 {
+	// Written out, as lookup, and returning the int32 as stored: cheap
+	// enough for cluster.find, with it, to inline into its callers.
+	mask := len(x.keys) - 1
+	for i := x.home(l); ; i = (i + 1) & mask {
+		switch x.keys[i] {
+		case l:
+			return x.where[i*x.narr+k]
+		case noLine:
+			return 0
+		}
 	}
-	return int(x.where[i*x.narr+k])
 }
 
 // add records that frame fi of array k now holds l.
