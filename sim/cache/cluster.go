@@ -16,6 +16,7 @@ type ClusterStats struct {
 type cluster struct {
 	s     *System
 	pkg   *pkg
+	index *lineIndex // the package's (&pkg.index): find inlines with one pointer less to follow
 	idx   int
 	l1s   []*L1
 	arr   array
@@ -29,7 +30,7 @@ type cluster struct {
 }
 
 func newCluster(s *System, p *pkg, idx int, cfg *Cluster) *cluster {
-	c := &cluster{s: s, pkg: p, idx: idx, arr: newArray(cfg.L2), lat: cfg.L2.Latency, snoop: cfg.L1Snoop, mshrN: max(cfg.L2.MSHRs, 1),
+	c := &cluster{s: s, pkg: p, index: &p.index, idx: idx, arr: newArray(cfg.L2), lat: cfg.L2.Latency, snoop: cfg.L1Snoop, mshrN: max(cfg.L2.MSHRs, 1),
 		name: fmt.Sprintf("node%d.L2.%d", p.node, idx)}
 	for _, core := range cfg.Cores {
 		l := newL1(s, core, c, cfg.L1)
@@ -46,7 +47,7 @@ func (c *cluster) step(f *frame, ev uint8, why string) {
 
 // find returns the L2 frame holding line, or nil.
 func (c *cluster) find(line mem.LineAddr) *frame {
-	if i := c.pkg.index.frame(line, c.idx); i != 0 {
+	if i := c.index.frame(line, c.idx); i != 0 {
 		return &c.arr.frames[i-1]
 	}
 	return nil

@@ -41,10 +41,11 @@
 // life of a read miss, a write miss and an upgrade in each scheme. The
 // package controller takes two short cuts around its table machine, for
 // rows it checks at start-up to do nothing else: a probe that finds the
-// line in a state whose row only answers AckNo (no copy on chip and no
-// transaction, or a request of its own still waiting) answers at once,
-// and a probe response without data that cannot yet complete its
-// transaction is only counted.
+// line in a state whose row only answers with an Ack (AckNo: no copy on
+// chip and no transaction, or a request of its own still waiting;
+// AckShared: a read probe finding the line S on chip, after the sync)
+// answers at once, and a probe response without data that cannot yet
+// complete its transaction is only counted.
 //
 // Lines shared only inside a package cause no interconnect traffic: the
 // package controller resolves on-chip sharing among its L1s, L2s and L3

@@ -77,20 +77,32 @@ func (x *lineIndex) row(i int) []int32 {
 // where none does), or nil if no array holds l. The row is valid until
 // the index next changes.
 func (x *lineIndex) lookup(l mem.LineAddr) []int32 {
-	i := x.slot(l)
-	if i < 0 {
-		return nil
+	// Written out rather than as slot then row, so that the compiler
+	// inlines it (the controllers look lines up a few times per message).
+	mask := len(x.keys) - 1
+	for i := x.home(l); ; i = (i + 1) & mask {
+		switch x.keys[i] {
+		case l:
+			return x.where[i*x.narr : (i+1)*x.narr]
+		case noLine:
+			return nil
+		}
 	}
-	return x.row(i)
 }
 
 // frame returns the index + 1 of the frame holding l in array k, or 0.
-func (x *lineIndex) frame(l mem.LineAddr, k int) int {
-	i := x.slot(l)
-	if i < 0 {
-		return 0
+func (x *lineIndex) frame(l mem.LineAddr, k int) int32 {
+	// Written out, as lookup, and returning the int32 as stored: cheap
+	// enough for cluster.find, with it, to inline into its callers.
+	mask := len(x.keys) - 1
+	for i := x.home(l); ; i = (i + 1) & mask {
+		switch x.keys[i] {
+		case l:
+			return x.where[i*x.narr+k]
+		case noLine:
+			return 0
+		}
 	}
-	return int(x.where[i*x.narr+k])
 }
 
 // add records that frame fi of array k now holds l.

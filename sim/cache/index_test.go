@@ -30,7 +30,7 @@ func TestLineIndex(t *testing.T) {
 				continue
 			}
 			for k := 0; k < narr; k++ {
-				if row[k] != w[k] || int32(x.frame(l, k)) != w[k] {
+				if row[k] != w[k] || x.frame(l, k) != w[k] {
 					t.Fatalf("step %d: line %v array %d: frame %d, want %d", step, l, k, row[k], w[k])
 				}
 			}

@@ -293,7 +293,7 @@ func (p *pkg) checkIndex(line mem.LineAddr) error {
 		}
 		var got *frame
 		if i := p.index.frame(line, k); i != 0 {
-			if a == nil || i > len(a.frames) {
+			if a == nil || int(i) > len(a.frames) {
 				return fmt.Errorf("%s: line index names frame %d of a missing array %s", p.name, i-1, name)
 			}
 			got = &a.frames[i-1]

@@ -54,10 +54,11 @@ type ptxn struct {
 
 	waiters reqQueue
 	started sim.Time
+	home    mem.NodeID // the line's home, looked up once for all the messages to it
 	data    mem.Data
 	vic     mem.Data
 	init    *req     // the on-chip request that allocated it
-	_       [32]byte // to 256 bytes, a size the allocator aligns to host lines
+	_       [24]byte // to 256 bytes, a size the allocator aligns to host lines
 }
 
 // pkg is a package's on-chip controller (AMD: the SRQ and crossbar). It
@@ -88,11 +89,11 @@ type pkg struct {
 	mesi      bool
 	dir       bool
 	retrying  bool
-	// ackOnly[st][k]: the row for (st, PrbS+k) only answers AckNo and
-	// stays in st, so a probe of kind KPrbS+k finding st without copies to
-	// sync first takes probe's short cut (checked at start-up: the table
-	// stays the one authority).
-	ackOnly [numPStates][2]bool
+	// ackOnly[st][k]: the row for (st, PrbS+k) only answers, with an Ack
+	// (ackNo: AckNo; ackShared: AckShared), and stays in st, so a probe of
+	// kind KPrbS+k finding st takes probe's short cut (checked at
+	// start-up: the table stays the one authority).
+	ackOnly [numPStates][2]uint8
 	// countAck[st]: the row for (st, Ack) only counts the response, in
 	// st (checked at start-up), so response takes its short cut.
 	countAck [numPStates]bool
@@ -169,7 +170,14 @@ func newPkg(s *System, cfg *Package) *pkg {
 	for st := range p.ackOnly {
 		for k := range p.ackOnly[st] {
 			r := p.tab.lookup(uint8(st), pePrbS+uint8(k))
-			p.ackOnly[st][k] = r != nil && r.next == uint8(st) && r.n == 1 && r.act[0] == paAckNo
+			if r != nil && r.next == uint8(st) && r.n == 1 {
+				switch r.act[0] {
+				case paAckNo:
+					p.ackOnly[st][k] = ackNo
+				case paAckShared:
+					p.ackOnly[st][k] = ackShared
+				}
+			}
 		}
 	}
 	for st := range p.countAck {
@@ -249,25 +257,42 @@ func (p *pkg) findL3(line mem.LineAddr) *frame {
 
 // sync merges dirty L1 data into the L2s and returns the line's stable
 // package state (which must not be busy) and whether a copy is dirty.
+//
+// sync, setP, capture and the ShareAll action read the line's index row in
+// place rather than listing its frames in a frefs first (framesOf): they
+// move no line in or out of an array, so the row stays valid, and the
+// list cost more than their work (zeroing it, and a write barrier check
+// per pointer stored).
 func (p *pkg) sync(line mem.LineAddr) (uint8, bool) {
 	w := p.index.lookup(line)
 	if w == nil {
 		return pI, false
 	}
-	var fs frefs
-	p.framesOf(w, &fs)
-	st, dirty := pI, false
-	for i := 0; i < fs.n; i++ {
-		r := fs.fs[i]
-		if r.c != nil {
-			r.c.pull(line, r.f)
+	return p.syncRow(line, w)
+}
+
+// syncRow is sync for the line whose index row is w.
+func (p *pkg) syncRow(line mem.LineAddr, w []int32) (uint8, bool) {
+	cs := p.clusters
+	w = w[:len(cs)+1]
+	st, found, dirty := uint8(pI), false, false
+	for k, i := range w[:len(cs)] {
+		if i != 0 {
+			c := cs[k]
+			f := &c.arr.frames[i-1]
+			c.pull(line, f)
+			if !found {
+				st, found = f.pst, true
+			}
+			dirty = dirty || f.st == cO || f.st == cM
 		}
-		if i == 0 {
-			st = r.f.pst
+	}
+	if i := w[len(cs)]; i != 0 {
+		f := &p.l3.frames[i-1]
+		if !found {
+			st = f.pst
 		}
-		if r.f.st == cO || r.f.st == cM {
-			dirty = true
-		}
+		dirty = dirty || f.st == cO || f.st == cM
 	}
 	return st, dirty
 }
@@ -278,13 +303,19 @@ func (p *pkg) setP(line mem.LineAddr, st uint8) {
 	if w == nil {
 		return
 	}
-	var fs frefs
-	p.framesOf(w, &fs)
-	for i := 0; i < fs.n; i++ {
-		fs.fs[i].f.pst = st
+	if st == pI {
+		// An indexed line has a copy in at least one array.
+		sim.Failf(p.name, "I", "line %v: state I with copies on chip", line)
 	}
-	if st == pI && fs.n > 0 {
-		sim.Failf(p.name, "I", "line %v: state I with %d copies on chip", line, fs.n)
+	cs := p.clusters
+	w = w[:len(cs)+1]
+	for k, i := range w[:len(cs)] {
+		if i != 0 {
+			cs[k].arr.frames[i-1].pst = st
+		}
+	}
+	if i := w[len(cs)]; i != 0 {
+		p.l3.frames[i-1].pst = st
 	}
 }
 
@@ -371,6 +402,13 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 
 // ---------------------------------------------------------------------------
 // The table machine.
+
+// What a probe's row does when it only answers (pkg.ackOnly).
+const (
+	ackNone   uint8 = iota // something else: run the row
+	ackNo                  // AckNo
+	ackShared              // AckShared
+)
 
 type pctx struct {
 	line   mem.LineAddr
@@ -483,6 +521,7 @@ func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
 	}
 	p.s.txnSeq++
 	t.line, t.txn, t.id, t.demand, t.started = line, p.s.txnSeq, id, demand, p.s.e.Now()
+	t.home = p.s.homeOf(line)
 	if demand {
 		p.mshrU++
 	}
@@ -526,7 +565,7 @@ func (p *pkg) request(r *req) {
 		// Count each request once as an L3 access: hits where the L3
 		// serves it, misses when neither its L2 nor the L3 has the line.
 		r.l3seen = true
-		if r.l1.cl.find(line) == nil && p.findL3(line) == nil {
+		if w := p.index.lookup(line); w == nil || w[r.l1.cl.idx] == 0 && w[p.l3Array()] == 0 {
 			p.stats.L3Misses++
 		}
 	}
@@ -579,8 +618,14 @@ func (p *pkg) receive(m *mem.Msg) {
 	switch m.Kind {
 	case KPrbS, KPrbM, KFwdS, KFwdM:
 		p.stats.ProbesIn++
-		if p.admitProbe(m) {
+		// The probe runs now if the engine is free (the common case;
+		// always, with no occupancies: probeFree never passes now),
+		// else waits for its slot.
+		if now := p.s.e.Now(); p.probeFree <= now {
+			p.probeFree = now + p.probeOcc
 			p.runProbe(m)
+		} else {
+			p.deferProbe(m)
 		}
 		return
 	}
@@ -664,30 +709,50 @@ func (p *pkg) response(m *mem.Msg) {
 func (p *pkg) probe(m *mem.Msg) bool {
 	line := m.Line
 	t := p.txn(line)
-	if k := m.Kind - KPrbS; k < 2 {
-		// Most probes find the line nowhere on chip and no transaction
-		// on it (state I), or a request of this package's own on it
-		// still waiting (IS, IM): rows that answer AckNo and nothing
-		// else. Their action, without the table machine around it: no
-		// copies to sync (none on chip, or no ordering state), and no
-		// hold can apply (the row takes no copy).
-		st, ok := uint8(pI), false
-		if t != nil {
-			st, ok = t.st, !ordering(t.st)
-		} else {
-			ok = p.index.slot(line) < 0
+	k := m.Kind - KPrbS // PrbS 0, PrbM 1: the probes ackOnly covers
+	var st, a uint8
+	dirty := false
+	switch {
+	case t != nil:
+		st = t.st
+		if ordering(st) {
+			// The copies are still the package's to write: merge what
+			// the L1s wrote before answering.
+			_, dirty = p.sync(line)
+			dirty = dirty && st == pEX
+		} else if k < 2 {
+			a = p.ackOnly[st][k]
 		}
-		if ok && p.ackOnly[st][k] {
-			p.tab.ran(st, pePrbS+uint8(k))
-			// The probe, done with, becomes the answer (the
-			// receiver of a message may send it on), without a
-			// message from the pool and m back to it.
-			p.ack(m, m)
-			p.respOut.push(m, 0)
-			return true
+	default:
+		if i := p.index.slot(line); i < 0 {
+			st = pI
+		} else {
+			st, dirty = p.syncRow(line, p.index.row(i))
+			dirty = dirty && st == pE
+		}
+		if !dirty && k < 2 {
+			a = p.ackOnly[st][k]
 		}
 	}
-	ctx := pctx{line: line, m: m, id: m.ID}
+	if a != ackNone {
+		// Most probes find a row that only answers: the line nowhere on
+		// chip and no transaction on it (state I), a request of this
+		// package's own on it still waiting (IS, IM: AckNo), or the
+		// line on chip S and a read probe (AckShared). Their action,
+		// without the table machine around it: no hold can apply (the
+		// row takes no copy), and the state stays. The probe, done
+		// with, becomes the answer (the receiver of a message may send
+		// it on), without a message from the pool and m back to it.
+		p.tab.ran(st, pePrbS+uint8(k))
+		p.ack(m, m)
+		m.Shared = a == ackShared
+		p.respOut.push(m, 0)
+		return true
+	}
+	ctx := pctx{line: line, m: m, id: m.ID, t: t}
+	if dirty {
+		st = p.fire(&ctx, st, peDirty)
+	}
 	var ev, mode uint8
 	switch m.Kind {
 	case KPrbS:
@@ -698,23 +763,6 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		ev, mode = peFwdS, hmShare
 	default:
 		ev, mode = peFwdM, hmInv
-	}
-	var st uint8
-	if t != nil {
-		ctx.t, st = t, t.st
-		if ordering(st) {
-			// The copies are still the package's to write: merge what
-			// the L1s wrote before answering.
-			if _, dirty := p.sync(line); dirty && st == pEX {
-				st = p.fire(&ctx, st, peDirty)
-			}
-		}
-	} else {
-		var dirty bool
-		st, dirty = p.sync(line)
-		if st == pE && dirty {
-			st = p.fire(&ctx, st, peDirty)
-		}
 	}
 	if p.holding() {
 		if u := p.heldUntil(line, nil, nil, mode); u != 0 && p.takes(st, ev) {
@@ -794,7 +842,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		k := KPutM + mem.Kind(a-paSendPutM)
 		t.kind = k
 		p.stats.Writebacks++
-		m := p.msg(k, mem.ClassRequest, p.s.homeOf(line), t)
+		m := p.msg(k, mem.ClassRequest, t.home, t)
 		if p.dir && k != KPutE {
 			m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
 		}
@@ -808,18 +856,18 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 	case paRestore:
 		p.restore(ctx, st)
 	case paSendDataReq:
-		p.s.send(p.msg(KDataReq, mem.ClassRequest, p.s.homeOf(line), t))
+		p.s.send(p.msg(KDataReq, mem.ClassRequest, t.home, t))
 	case paSendWbData:
 		if !t.hasVic {
 			p.fail(line, st, "writeback without data")
 		}
-		m := p.msg(KWbData, mem.ClassData, p.s.homeOf(line), t)
+		m := p.msg(KWbData, mem.ClassData, t.home, t)
 		m.Data, m.Dirty = t.vic, true
 		p.s.send(m)
 	case paSendWbCancel:
-		p.s.send(p.msg(KWbCancel, mem.ClassResponse, p.s.homeOf(line), t))
+		p.s.send(p.msg(KWbCancel, mem.ClassResponse, t.home, t))
 	case paSendDone:
-		m := p.msg(KDone, mem.ClassResponse, p.s.homeOf(line), t)
+		m := p.msg(KDone, mem.ClassResponse, t.home, t)
 		if t.kind == KGetS {
 			m.Shared = ctx.ev == peLastS
 			m.Dirty = t.dirtyRecv && !p.mesi // the previous owner kept O
@@ -861,15 +909,16 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 			ev = ceShareS
 		}
 		if w := p.index.lookup(line); w != nil {
-			var fs frefs
-			p.framesOf(w, &fs)
-			for i := 0; i < fs.n; i++ {
-				r := fs.fs[i]
-				if r.c != nil {
-					r.c.share(r.f, ev)
-				} else {
-					p.stepL3(r.f, ev, "probe")
+			cs := p.clusters
+			w = w[:len(cs)+1]
+			for k, i := range w[:len(cs)] {
+				if i != 0 {
+					c := cs[k]
+					c.share(&c.arr.frames[i-1], ev)
 				}
+			}
+			if i := w[len(cs)]; i != 0 {
+				p.stepL3(&p.l3.frames[i-1], ev, "probe")
 			}
 		}
 		if t != nil && ev == ceShareS {
@@ -943,6 +992,7 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 
 // ack makes r this node's answer to probe m: an Ack for m's line and
 // transaction, no data, not shared, to m's requester. r may be m itself.
+// It sets the header only: an Ack carries no data (mem.Msg).
 func (p *pkg) ack(r, m *mem.Msg) {
 	r.Header = mem.Header{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
 		Line: m.Line, Txn: m.Txn, ID: m.ID, Requester: m.Requester}
@@ -953,15 +1003,23 @@ func (p *pkg) ack(r, m *mem.Msg) {
 func (p *pkg) capture(ctx *pctx) {
 	ctx.have, ctx.dirty = false, false
 	if w := p.index.lookup(ctx.line); w != nil {
-		var fs frefs
-		p.framesOf(w, &fs)
-		for i := 0; i < fs.n; i++ {
-			f := fs.fs[i].f
-			d := f.st == cO || f.st == cM
-			if !ctx.have || d {
-				ctx.data, ctx.have, ctx.dirty = f.data, true, d
+		// The last dirty frame in frames order, else the first.
+		var src *frame
+		cs := p.clusters
+		w = w[:len(cs)+1]
+		for k, i := range w[:len(cs)] {
+			if i != 0 {
+				if f := &cs[k].arr.frames[i-1]; src == nil || f.st == cO || f.st == cM {
+					src = f
+				}
 			}
 		}
+		if i := w[len(cs)]; i != 0 {
+			if f := &p.l3.frames[i-1]; src == nil || f.st == cO || f.st == cM {
+				src = f
+			}
+		}
+		ctx.data, ctx.have, ctx.dirty = src.data, true, src.st == cO || src.st == cM
 	}
 	if t := ctx.t; t != nil && t.hasVic && (!ctx.have || t.vicDirty) {
 		ctx.data, ctx.have, ctx.dirty = t.vic, true, t.vicDirty
@@ -972,7 +1030,7 @@ func (p *pkg) capture(ctx *pctx) {
 func (p *pkg) sendRequest(t *ptxn, k mem.Kind) {
 	t.kind = k
 	p.stats.Requests[k-KGetS]++
-	p.reqOut.push(p.msg(k, mem.ClassRequest, p.s.homeOf(t.line), t), 0)
+	p.reqOut.push(p.msg(k, mem.ClassRequest, t.home, t), 0)
 }
 
 // ordering reports whether st is an ordered on-chip transfer still holding
@@ -984,27 +1042,29 @@ func ordering(st uint8) bool { return st >= pSX && st != pIX }
 // on another node: from its L2 for a read the requester's own L2 and the
 // L3 cannot serve, or by invalidating it for a write the package may make.
 // The home orders such a transfer first (orderedOnChip in tables.go).
+//
+// The cheap tests come first, and one index lookup serves them all: the
+// home's is a search of the memory ranges, and most requests that get
+// here find no sibling's copy to take.
 func (p *pkg) needsOrder(r *req, st, ev uint8) bool {
-	if r.ordered || p.s.homeOf(r.line) == p.node {
+	if r.ordered {
 		return false
 	}
-	c := r.l1.cl
-	switch {
-	case ev == peRead && st != pI:
-		if c.find(r.line) != nil || p.findL3(r.line) != nil {
-			return false
-		}
-	case ev == peWrite && (st == pE || st == pM):
-	default:
+	read := ev == peRead && st != pI
+	if !read && (ev != peWrite || st != pE && st != pM) {
 		return false
 	}
 	w := p.index.lookup(r.line)
 	if w == nil {
 		return false
 	}
+	c := r.l1.cl
+	if read && (w[c.idx] != 0 || w[p.l3Array()] != 0) {
+		return false
+	}
 	for k, d := range p.clusters {
 		if d != c && w[k] != 0 {
-			return true
+			return p.s.homeOf(r.line) != p.node
 		}
 	}
 	return false
@@ -1145,9 +1205,8 @@ func (p *pkg) grantWrite(r *req) {
 // cluster unless a copy is already on chip.
 func (p *pkg) installRead(ctx *pctx, excl bool) {
 	t := ctx.t
-	var fs frefs
-	p.frames(t.line, &fs)
-	if fs.n == 0 {
+	w := p.index.lookup(t.line)
+	if w == nil {
 		data := t.data
 		if !t.hasData {
 			if !t.hasVic {
@@ -1163,12 +1222,16 @@ func (p *pkg) installRead(ctx *pctx, excl bool) {
 		t.hasVic = false
 		return
 	}
-	if excl && fs.n == 1 {
-		f := fs.fs[0]
-		if f.c != nil {
-			f.c.step(f.f, ceGrantE, "exclusive")
-		} else {
-			p.stepL3(f.f, ceGrantE, "exclusive")
+	if excl {
+		var fs frefs
+		p.framesOf(w, &fs)
+		if fs.n == 1 {
+			f := fs.fs[0]
+			if f.c != nil {
+				f.c.step(f.f, ceGrantE, "exclusive")
+			} else {
+				p.stepL3(f.f, ceGrantE, "exclusive")
+			}
 		}
 	}
 	t.hasVic = false

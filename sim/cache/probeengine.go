@@ -64,20 +64,12 @@ func (p *pkg) probeSlot(occ sim.Time) sim.Time {
 	return start
 }
 
-// admitProbe decides whether a probe from the network runs now: it does if
-// the engine is free; otherwise it is queued for its reserved slot (and
-// false returned).
-func (p *pkg) admitProbe(m *mem.Msg) bool {
-	if p.probeOcc <= 0 && p.sibOcc <= 0 {
-		return true
-	}
-	start := p.probeSlot(p.probeOcc)
-	if start == p.s.e.Now() {
-		return true
-	}
+// deferProbe queues a probe from the network for its slot on the busy
+// engine. (receive runs it at once when the engine is free: a probeSlot
+// starting now, written out there.)
+func (p *pkg) deferProbe(m *mem.Msg) {
 	p.probeQ = append(p.probeQ, m)
-	p.s.e.Schedule(start, &p.probeWake, 0)
-	return false
+	p.s.e.Schedule(p.probeSlot(p.probeOcc), &p.probeWake, 0)
 }
 
 // siblingProbe accounts an on-chip transfer to r from a sibling cluster
