@@ -167,25 +167,30 @@ func (p *packet) String() string {
 // Handle runs a packet's arrival at the end of a hop, or its local delivery.
 func (p *packet) Handle(kind uint64) {
 	n := p.n
-	if kind == evLocal {
-		n.deliver(p)
-		n.drain()
-		return
-	}
-	c := p.ch
-	if p.bc {
-		n.deliverBroadcast(p)
-		n.drain()
-		return
-	}
-	if p.mc != 0 {
-		n.arriveMulti(p)
-		n.drain()
-		return
-	}
-	b := p.nb
-	b.inflight--
-	if p.next == p.dst {
+	if kind == evArrive {
+		c := p.ch
+		if p.bc {
+			n.deliverBroadcast(p)
+			n.drain()
+			return
+		}
+		if p.mc != 0 {
+			n.arriveMulti(p)
+			n.drain()
+			return
+		}
+		b := p.nb
+		b.inflight--
+		if p.next != p.dst {
+			// Forward: keep the slot until the next hop starts.
+			p.held = b
+			out := n.forward(p, p.next)
+			if out.blocked && out.q.n > 1 && b.inflight == 0 {
+				n.needDetect = true
+			}
+			n.drain()
+			return
+		}
 		b.used--
 		// The freed slot lets c go on: kick it. With nothing queued
 		// on c the kick is only noted (lateKick), and made by the
@@ -201,17 +206,31 @@ func (p *packet) Handle(kind uint64) {
 		} else {
 			n.kick(c)
 		}
-		n.deliver(p)
-		n.lateKick = nil
-		n.drain()
-		return
 	}
-	// Forward: keep the slot until the next hop starts.
-	p.held = b
-	out := n.forward(p, p.next)
-	if out.blocked && out.q.n > 1 && b.inflight == 0 {
-		n.needDetect = true
+	// Deliver the message (a unicast at its destination, or a local one)
+	// and recycle the packet: handOver and release by hand, as this is
+	// most messages' last step.
+	m := p.m
+	r := n.recv[int(p.class)*n.n+int(p.dst)] // n.receiver(m): p has them at hand
+	if r == nil {
+		n.noReceiver(m)
 	}
+	lat := n.e.Now() - p.sent
+	n.st.delivered++
+	n.st.latency += lat
+	if lat > n.st.maxLatency {
+		n.st.maxLatency = lat
+	}
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
+	r.Receive(m)
+	if p == n.retrying {
+		n.retrying = nil
+		n.startRetry()
+	}
+	n.recycle(p)
+	n.lateKick = nil
 	n.drain()
 }
 
@@ -787,32 +806,6 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 	}
 }
 
-// deliver hands a unicast or local message to its receiver and recycles its
-// packet.
-func (n *Network) deliver(p *packet) {
-	// handOver and release by hand: this is every message's last step.
-	m := p.m
-	r := n.receiver(m)
-	if r == nil {
-		n.noReceiver(m)
-	}
-	lat := n.e.Now() - p.sent
-	n.st.delivered++
-	n.st.latency += lat
-	if lat > n.st.maxLatency {
-		n.st.maxLatency = lat
-	}
-	if n.owned != nil {
-		delete(n.owned, m)
-	}
-	r.Receive(m)
-	if p == n.retrying {
-		n.retrying = nil
-		n.startRetry()
-	}
-	n.recycle(p)
-}
-
 func (n *Network) noReceiver(m *mem.Msg) {
 	sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
 }
@@ -870,7 +863,7 @@ func (n *Network) recycle(p *packet) {
 	n.packets = append(n.packets, p)
 }
 
-// release recycles a delivered packet (deliver does the same by hand).
+// release recycles a delivered packet (packet.Handle does the same by hand).
 func (n *Network) release(p *packet) {
 	if p == n.retrying {
 		n.retrying = nil
