@@ -319,7 +319,7 @@ func (c *channel) startQueued() {
 	c.prunePre(now)
 	for c.q.n > 0 {
 		p := c.q.front()
-		if b := p.nb; b != nil && b.nrel > 0 {
+		if b := p.nb; !p.bc && b.nrel > 0 { // (nb is a unicast's)
 			b.settle(now)
 		}
 		if p.bc || p.nb.full() || c.pre.n == preMax || n.noPrestart ||

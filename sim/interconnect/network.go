@@ -856,18 +856,24 @@ func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r.Receive(m)
 }
 
-// recycle clears a packet that is done with and returns it to the pool.
+// recycle returns a delivered unicast or local packet to the pool. Every
+// pooled packet has held == nil, mc == 0, owe == false, bc == false and no
+// bus destinations, as such a packet has at its delivery (start cleared
+// held and owe; the last packet of a multicast branch has no mc; bus
+// transactions go through release): newPacket leaves those alone, and
+// sets or leaves for forward, route and enqueue to set everything else.
+// (Clearing the pointers too cost write barrier checks on most
+// messages' last step.)
 func (n *Network) recycle(p *packet) {
-	p.m, p.ch, p.held, p.nb = nil, nil, nil, nil
-	p.bcast, p.bc, p.mc, p.owe = p.bcast[:0], false, 0, false
 	n.packets = append(n.packets, p)
 }
 
-// release recycles a delivered packet (packet.Handle does the same by hand).
+// release recycles a delivered bus transaction.
 func (n *Network) release(p *packet) {
 	if p == n.retrying {
 		n.retrying = nil
 		n.startRetry()
 	}
+	p.bcast, p.bc = p.bcast[:0], false
 	n.recycle(p)
 }
