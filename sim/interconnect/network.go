@@ -184,7 +184,7 @@ func (p *packet) Handle(kind uint64) {
 		if p.next != p.dst {
 			// Forward: keep the slot until the next hop starts.
 			p.held = b
-			out := n.forward(p, p.next)
+			out := n.forward(p, p.next, true)
 			if out.blocked && out.q.n > 1 && b.inflight == 0 {
 				n.needDetect = true
 			}
@@ -506,16 +506,24 @@ func (n *Network) Send(m *mem.Msg) {
 		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		return
 	}
-	n.forward(p, m.Src)
+	n.forward(p, m.Src, true)
 	n.drain()
 }
 
 // forward is route for a packet whose caller drains right after (Send, a
-// packet's arrival at an intermediate node). If no channel is waiting to
-// be tried and p's channel is idle with nothing queued and room
-// downstream, p starts at once: exactly what that drain would do first,
-// without the trip through the queue and the kick list.
-func (n *Network) forward(p *packet, at mem.NodeID) *channel {
+// packet's arrival at an intermediate node, a multicast's packets). If no
+// channel is waiting to be tried and p's channel is idle with nothing
+// queued and room downstream, p starts at once: exactly what that drain
+// would do first, without the trip through the queue and the kick list.
+// alone: the caller does nothing else before that drain (Send, an
+// arrival); then, if p's channel is busy with nothing queued and no
+// wake-up pending, the try that the drain would make first is made at
+// once (startQueued: p starts ahead of time, or the channel's wake-up is
+// scheduled), without the kick list. (A multicast does more between its
+// packets: a local copy's event is scheduled in the drain's order. And a
+// wake-up may be pending with nothing queued: its head was started at the
+// wake-up's time by an event before it.)
+func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 	h := &n.hops[int(at)*n.n+int(p.dst)]
 	c := h.c
 	p.next, p.nb = h.next, h.b
@@ -523,11 +531,20 @@ func (n *Network) forward(p *packet, at mem.NodeID) *channel {
 	if h.b.nrel > 0 {
 		h.b.settle(now)
 	}
-	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !c.blocked && now >= c.busyUntil && !h.b.full() && !n.noFast {
-		p.ch, p.enq = c, now
-		c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
-		c.start(p, now)
-		return c
+	// (With nothing queued, c is not blocked: only a head blocks.)
+	if c.q.n == 0 && len(n.kicks) == 0 && !n.draining && !n.noFast {
+		if now >= c.busyUntil {
+			if !h.b.full() {
+				p.ch, p.enq = c, now
+				c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
+				c.start(p, now)
+				return c
+			}
+		} else if alone && !c.wake {
+			n.queue(c, p, now)
+			c.startQueued()
+			return c
+		}
 	}
 	n.enqueue(c, p)
 	return c
@@ -549,15 +566,20 @@ func (n *Network) route(p *packet, at mem.NodeID) *channel {
 	return c
 }
 
+// enqueue queues p on c and kicks c if p is its head.
 func (n *Network) enqueue(c *channel, p *packet) {
-	p.ch = c
-	p.enq = n.e.Now()
-	c.q.push(p)
-	if c.q.n+int(c.pre.n) > c.st.maxQueue { // (c.pre may hold started messages)
-		c.st.maxQueue = max(c.st.maxQueue, c.queueLen(p.enq))
-	}
+	n.queue(c, p, n.e.Now())
 	if c.q.n == 1 {
 		n.kick(c)
+	}
+}
+
+// queue puts p at the end of c's queue at now.
+func (n *Network) queue(c *channel, p *packet, now sim.Time) {
+	p.ch, p.enq = c, now
+	c.q.push(p)
+	if c.q.n+int(c.pre.n) > c.st.maxQueue { // (c.pre may hold started messages)
+		c.st.maxQueue = max(c.st.maxQueue, c.queueLen(now))
 	}
 }
 
@@ -666,7 +688,7 @@ func (n *Network) multicast(m *mem.Msg, set uint8) {
 		}
 		p := n.newPacket(cp.to(g.d))
 		p.mc = g.mc
-		n.forward(p, src)
+		n.forward(p, src, false)
 	}
 	if local {
 		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
@@ -798,7 +820,7 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 		if i+1 < len(gs) {
 			next = n.copyMsg(m) // before q's receivers can touch m
 		}
-		n.forward(q, v)
+		n.forward(q, v, false)
 		if next == nil {
 			break
 		}
