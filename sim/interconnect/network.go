@@ -48,7 +48,8 @@ type Network struct {
 	kicks      []*channel
 	draining   bool
 	needDetect bool
-	lateKick   *channel  // to kick at the next Send or Broadcast (packet.Handle)
+	lateKick   *channel  // to kick at the next Send or Broadcast (packet.Handle, arriveMulti)
+	lateSplit  *packet   // to split after that kick (arriveMulti)
 	noFast     bool      // tests: take none of the shortcuts (fastpath_test.go)
 	noPrestart bool      // tests: start no queued message ahead (prestart_test.go)
 	packets    []*packet // free packets
@@ -550,10 +551,16 @@ func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 	return c
 }
 
-// kickLate makes the kick packet.Handle left for later.
+// kickLate makes the kick packet.Handle or arriveMulti left for later,
+// then the split arriveMulti left for later, if any.
 func (n *Network) kickLate() {
 	n.kick(n.lateKick)
 	n.lateKick = nil
+	if p := n.lateSplit; p != nil {
+		n.lateSplit = nil
+		v := p.next
+		n.split(p, v, (p.mc|1<<uint(p.dst))&^(1<<uint(v)), true)
+	}
 }
 
 // route queues p at node at on the channel its router picks for p.dst.
@@ -778,18 +785,44 @@ func (n *Network) gather(src mem.NodeID, i int) uint8 {
 // router's latency into their next hop (packet.owe): they arrive where
 // they would had they left the router after it, and the channel is
 // occupied that much earlier.
+//
+// The freed slot kicks c, the channel p came by, and the onward packets
+// are queued behind it on the kick list, before v's copy is handed over,
+// so that the drain after it starts them in that order, then what
+// Receive sent. With nothing queued on c, trying it first does nothing,
+// and the kick and the split are only noted (lateKick, lateSplit), as in
+// packet.Handle: the first Send or Broadcast from inside Receive makes
+// them, in that order, before its own message (kickLate); if Receive sends
+// nothing, the onward packets go after it, and start at once where the
+// drain would start them first (forward). Receive has its own copy, so
+// p's message is not touched meanwhile.
 func (n *Network) arriveMulti(p *packet) {
 	c, b, v := p.ch, p.nb, p.next
 	b.inflight--
 	b.used--
+	rest := p.mc | 1<<uint(p.dst)
+	local := rest&(1<<uint(v)) != 0
+	rest &^= 1 << uint(v)
+	if c.q.n == 0 && p != n.retrying && !n.noFast {
+		if !local {
+			n.split(p, v, rest, false)
+			return
+		}
+		lm := n.copyMsg(p.m)
+		lm.Dst = v
+		n.lateKick, n.lateSplit = c, p
+		n.handOver(lm, p.sent)
+		if n.lateSplit != nil { // Receive sent nothing
+			n.lateKick, n.lateSplit = nil, nil
+			n.split(p, v, rest, true)
+		}
+		return
+	}
 	n.kick(c)
 	retry := p == n.retrying
 	if retry {
 		n.retrying = nil
 	}
-	rest := p.mc | 1<<uint(p.dst)
-	local := rest&(1<<uint(v)) != 0
-	rest &^= 1 << uint(v)
 	sent := p.sent
 	var lm *mem.Msg
 	if local {
