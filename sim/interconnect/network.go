@@ -516,14 +516,15 @@ func (n *Network) Send(m *mem.Msg) {
 // channel is waiting to be tried and p's channel is idle with nothing
 // queued and room downstream, p starts at once: exactly what that drain
 // would do first, without the trip through the queue and the kick list.
-// alone: the caller does nothing else before that drain (Send, an
-// arrival); then, if p's channel is busy with nothing queued and no
-// wake-up pending, the try that the drain would make first is made at
-// once (startQueued: p starts ahead of time, or the channel's wake-up is
-// scheduled), without the kick list. (A multicast does more between its
-// packets: a local copy's event is scheduled in the drain's order. And a
-// wake-up may be pending with nothing queued: its head was started at the
-// wake-up's time by an event before it.)
+// alone: the caller schedules nothing else before that drain (Send, an
+// arrival, split: between its packets it only copies the message); then,
+// if p's channel is busy with nothing queued and no wake-up pending, the
+// try that the drain would make first is made at once (startQueued: p
+// starts ahead of time, or the channel's wake-up is scheduled), without
+// the kick list. (multicast schedules a local copy's event between its
+// packets, in the drain's order. And a wake-up may be pending with
+// nothing queued: its head was started at the wake-up's time by an event
+// before it.)
 func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 	h := &n.hops[int(at)*n.n+int(p.dst)]
 	c := h.c
@@ -853,7 +854,7 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 		if i+1 < len(gs) {
 			next = n.copyMsg(m) // before q's receivers can touch m
 		}
-		n.forward(q, v, false)
+		n.forward(q, v, true)
 		if next == nil {
 			break
 		}
