@@ -278,8 +278,7 @@ func (c *channel) start(p *packet, now sim.Time) {
 			n.kick(hc)
 		}
 	}
-	p.ch = c
-	n.e.Schedule(arrive, p, evArrive)
+	n.e.Schedule(arrive, p, evArrive) // (p.ch is c: p was queued on c, or forward set it)
 }
 
 // startQueued deals with the queue of a busy channel with no wake-up
