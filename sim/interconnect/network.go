@@ -548,7 +548,10 @@ func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 			return c
 		}
 	}
-	n.enqueue(c, p)
+	n.queue(c, p, now) // enqueue, by hand
+	if c.q.n == 1 {
+		n.kick(c)
+	}
 	return c
 }
 
