@@ -517,14 +517,13 @@ func (n *Network) Send(m *mem.Msg) {
 // queued and room downstream, p starts at once: exactly what that drain
 // would do first, without the trip through the queue and the kick list.
 // alone: the caller schedules nothing else before that drain (Send, an
-// arrival, split: between its packets it only copies the message); then,
-// if p's channel is busy with nothing queued and no wake-up pending, the
-// try that the drain would make first is made at once (startQueued: p
-// starts ahead of time, or the channel's wake-up is scheduled), without
-// the kick list. (multicast schedules a local copy's event between its
-// packets, in the drain's order. And a wake-up may be pending with
-// nothing queued: its head was started at the wake-up's time by an event
-// before it.)
+// arrival, split: between its packets it only copies the message;
+// multicast once its local copy's event, if any, is scheduled); then, if
+// p's channel is busy with nothing queued and no wake-up pending, the try
+// that the drain would make first is made at once (startQueued: p starts
+// ahead of time, or the channel's wake-up is scheduled), without the kick
+// list. (A wake-up may be pending with nothing queued: its head was
+// started at the wake-up's time by an event before it.)
 func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 	h := &n.hops[int(at)*n.n+int(p.dst)]
 	c := h.c
@@ -699,7 +698,7 @@ func (n *Network) multicast(m *mem.Msg, set uint8) {
 		}
 		p := n.newPacket(cp.to(g.d))
 		p.mc = g.mc
-		n.forward(p, src, false)
+		n.forward(p, src, !local)
 	}
 	if local {
 		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
