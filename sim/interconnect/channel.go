@@ -313,36 +313,51 @@ func (c *channel) start(p *packet, now sim.Time) {
 // the order of simultaneous events changes (the arrival is scheduled
 // before the events due at busyUntil rather than after some of them).
 func (c *channel) startQueued() {
-	n := c.n
-	now := n.e.Now()
+	now := c.n.e.Now()
 	c.prunePre(now)
 	for c.q.n > 0 {
 		p := c.q.front()
 		if b := p.nb; !p.bc && b.nrel > 0 { // (nb is a unicast's)
 			b.settle(now)
 		}
-		if p.bc || p.nb.full() || c.pre.n == preMax || n.noPrestart ||
-			p.held != nil && !c.deferRelease(p.held) {
-			c.wake = true
-			n.e.Schedule(c.busyUntil, c, evWake)
+		if !c.canStartAhead(p) {
+			c.wakeUp()
 			return
 		}
 		c.q.pop()
-		at := c.busyUntil
-		if h := p.held; h != nil {
-			p.held = nil
-			h.rels[h.nrel] = at
-			h.nrel++
-			if h.relKick && at < h.kickAt {
-				// Nothing waits on h (deferRelease), but a
-				// channel that blocks on it later must be tried
-				// at this earlier release: let it schedule that.
-				h.relKick = false
-			}
-		}
-		c.pre.push(preRec{start: at, wait: at - p.enq, id: p.id, class: p.class})
-		c.start(p, at)
+		c.startAhead(p)
 	}
+}
+
+// canStartAhead reports whether p, c's head, can start ahead of time
+// (startQueued); c.pre is pruned and p's buffer settled.
+func (c *channel) canStartAhead(p *packet) bool {
+	return !p.bc && !p.nb.full() && c.pre.n < preMax && !c.n.noPrestart &&
+		(p.held == nil || c.deferRelease(p.held))
+}
+
+// startAhead starts p, c's head taken from the queue, at busyUntil.
+func (c *channel) startAhead(p *packet) {
+	at := c.busyUntil
+	if h := p.held; h != nil {
+		p.held = nil
+		h.rels[h.nrel] = at
+		h.nrel++
+		if h.relKick && at < h.kickAt {
+			// Nothing waits on h (deferRelease), but a channel
+			// that blocks on it later must be tried at this
+			// earlier release: let it schedule that.
+			h.relKick = false
+		}
+	}
+	c.pre.push(preRec{start: at, wait: at - p.enq, id: p.id, class: p.class})
+	c.start(p, at)
+}
+
+// wakeUp schedules c's wake-up at busyUntil, for its head to start then.
+func (c *channel) wakeUp() {
+	c.wake = true
+	c.n.e.Schedule(c.busyUntil, c, evWake)
 }
 
 // deferRelease reports whether the slot a queued message holds in b (at

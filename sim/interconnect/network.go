@@ -542,8 +542,17 @@ func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 				return c
 			}
 		} else if alone && !c.wake {
-			n.queue(c, p, now)
-			c.startQueued()
+			// startQueued with p as the head, without the queue
+			// (h.b, p's buffer, is settled).
+			c.prunePre(now)
+			if c.canStartAhead(p) {
+				p.ch, p.enq = c, now
+				c.st.maxQueue = max(c.st.maxQueue, 1+int(c.pre.n)) // queued until its start
+				c.startAhead(p)
+			} else {
+				n.queue(c, p, now)
+				c.wakeUp()
+			}
 			return c
 		}
 	}
