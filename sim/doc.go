@@ -197,15 +197,31 @@
 // instructions (about 150 per event); the simulated L1s' frames, 640 KiB
 // of them hot, miss the host's L2 on most hits.
 //
-// A fifth round (RandomTraffic, about 3170 instructions and 70 host L1d
-// misses per operation in steady state; engine about 22 %, the rest
-// dozens of handlers of 1 to 5 % each). Done: a message's header is its
-// own struct (mem.Header), pools zero only the header and copies take the
-// data only of data messages, so messages without data never touch their
-// second host line (cachegrind, 300k operations: D1 misses -4.4 %).
-// Tried and rejected: a delay line handing its unicasts to the network at
-// once, the network reserving the first channel for their time and
-// withdrawing the reservation (cancelling the arrival) when a message
+// A fifth round, host-side only (results byte-identical). Counted by
+// callgrind inside RunUntil (RandomTraffic, 200k operations) with
+// GOMAXPROCS=1 GOGC=off GODEBUG=asyncpreemptoff=1: without them the
+// benchmark goroutine moves between threads and the collection toggles
+// lose count (the same binary gave 89M to 831M). 829.8M before, 753.6M
+// after (-9.2 %; about 43 events per miss, 7.6 of them requester turns).
+// Done: a message's header is its own struct (mem.Header), pools zero
+// only the header and copies take the data only of data messages, so
+// messages without data never touch their second host line (cachegrind,
+// 300k operations: D1 misses -4.4 %); in sim/cache (-4.3 %), probe
+// answers that only set a header, the line's index row read in place by
+// sync, setP, capture, ShareAll and installRead rather than listed into
+// frefs, needsOrder's cheap tests first, a transaction's home looked up
+// once, a start-up-checked short cut for the rows that only answer
+// AckShared, a free probe engine's slot taken inline, lineIndex.lookup
+// and frame written so that they inline; in sim/interconnect (-5.1 %,
+// host L1d misses -2 %), the delivery written out in packet.Handle,
+// delivered packets pooled without clearing, a message meeting a busy
+// channel with nothing queued started ahead (or queued with its wake-up
+// scheduled) at once rather than through the kick list, from Send,
+// arrivals, split and multicast, and a multicast arrival's kick and split
+// deferred like lateKick (lateSplit), so that its onward packets take the
+// fast path. Tried and rejected: a delay line handing its unicasts to the
+// network at once, the network reserving the first channel for their time
+// and withdrawing the reservation (cancelling the arrival) when a message
 // came for the channel first, or keeping it when that message's
 // transmission fitted before it: 55 % of the sends could reserve, but 57 %
 // of the reservations were withdrawn (the probe responses of one miss
@@ -213,13 +229,19 @@
 // events cost the wheel's fast paths more than the 0.2 events per
 // operation saved: 13 % slower. Up to 16 messages started ahead per
 // channel (preMax) in place of 4: 2.6 % fewer events (wake-ups), 0.6 %
-// more instructions. Not kicking a multicast's incoming link when nothing
-// is queued on it (so that its onward packets take forward's fast path):
-// changes the order of simultaneous arrivals (TestFastPathsChangeNothing).
-// Measured for scale: with 32 private lines per requester in place of 256
-// (an eighth of the simulated L1 data to keep in host caches) the
-// benchmark ran about 10 % faster, much of it from its fewer misses (89.8
-// % hits, not 88.3): the cost is the misses' (about 40 events and 27,000
+// more instructions. A delay line ring of 16 in place of 4: -0.1 %. Not
+// kicking a multicast's incoming link at all when nothing is queued on it:
+// changes the order of simultaneous arrivals (TestFastPathsChangeNothing;
+// lateSplit is the exact form). An inlinable newPacket (inline cost 141).
+// Looked at and left: lookahead for the requesters (running hits past
+// events that cannot reach their L1 before the hits end): an inexact 5 ns
+// of it cut events per operation by 12 %, but an exact bound needs the
+// earliest pending event per node, and keeping that (a heap per node,
+// updated by every arrival) costs more than the turns it saves. Measured
+// for scale: with 32 private lines per requester in place of 256 (an
+// eighth of the simulated L1 data to keep in host caches) the benchmark
+// ran about 10 % faster, much of it from its fewer misses (89.8 % hits,
+// not 88.3): the cost is the misses' (about 43 events and 25,000
 // instructions each), not the hits'.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
