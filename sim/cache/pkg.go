@@ -991,11 +991,26 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 }
 
 // ack makes r this node's answer to probe m: an Ack for m's line and
-// transaction, no data, not shared, to m's requester. r may be m itself.
-// It sets the header only: an Ack carries no data (mem.Msg).
+// transaction, no data, not shared, to m's requester. r may be m itself
+// (most probes become their own answer), and then the fields an Ack
+// keeps are not written again. It sets the header only: an Ack carries
+// no data (mem.Msg). Test builds check the header field by field against
+// the whole Ack, so that a field added to mem.Header is not left behind.
 func (p *pkg) ack(r, m *mem.Msg) {
-	r.Header = mem.Header{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
-		Line: m.Line, Txn: m.Txn, ID: m.ID, Requester: m.Requester}
+	var want mem.Header
+	if checkInvariants {
+		want = mem.Header{Kind: KAck, Class: mem.ClassResponse, Src: p.node, Dst: mem.NodeID(m.Requester),
+			Line: m.Line, Txn: m.Txn, ID: m.ID, Requester: m.Requester}
+	}
+	req := m.Requester
+	if r != m {
+		r.Line, r.Txn, r.ID, r.Requester = m.Line, m.Txn, m.ID, req
+	}
+	r.Kind, r.Class, r.Shared, r.Dirty = KAck, mem.ClassResponse, false, false
+	r.Src, r.Dst, r.Unit, r.Acks = p.node, mem.NodeID(req), 0, 0
+	if checkInvariants && r.Header != want {
+		p.fail(r.Line, pI, "ack header %+v, want %+v", r.Header, want)
+	}
 }
 
 // capture takes the freshest data of the line: a dirty copy, else any
