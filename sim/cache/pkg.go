@@ -599,7 +599,10 @@ func (p *pkg) request(r *req) {
 	if p.orderOnChip && !transientP(st) && p.needsOrder(r, st, ev) {
 		ev += peReadX - peRead
 	}
-	if p.hold > 0 {
+	// requestHeld finds nothing unless some line has deferred work or a
+	// hold may be in force: its own first tests, made here without the
+	// call.
+	if p.hold > 0 && (p.nwait > 0 || p.holding()) {
 		if u := p.requestHeld(r, st, ev); u != 0 {
 			ctx.until = u
 			ev = peHeld
@@ -648,27 +651,21 @@ func (p *pkg) runProbe(m *mem.Msg) {
 	}
 }
 
+// respEvents[k] is the event of a response of kind k (a table: response
+// runs for most messages a package receives); peRead, which is no
+// message's event, for the kinds that are not responses.
+var respEvents = [numKinds]uint8{KMem: peMem, KMemX: peMemX, KGrant: peGrant, KAck: peAck, KAckData: peAckData,
+	KWbGo: peWbGo, KPutAck: pePutAck}
+
 // response handles the home's answer to one of this package's requests,
 // or a probe response.
 func (p *pkg) response(m *mem.Msg) {
 	line := m.Line
 	var ev uint8
-	switch m.Kind {
-	case KMem:
-		ev = peMem
-	case KMemX:
-		ev = peMemX
-	case KGrant:
-		ev = peGrant
-	case KAck:
-		ev = peAck
-	case KAckData:
-		ev = peAckData
-	case KWbGo:
-		ev = peWbGo
-	case KPutAck:
-		ev = pePutAck
-	default:
+	if int(m.Kind) < len(respEvents) {
+		ev = respEvents[m.Kind]
+	}
+	if ev == peRead {
 		sim.Failf(p.name, "receive", "line %v: unexpected message %v", line, m)
 	}
 	t := p.txn(line)
