@@ -383,7 +383,7 @@ func (p *pkg) dropCopy(v *copyRec, id mem.OpID) {
 		}
 		return
 	}
-	ctx := pctx{line: v.line, id: id, vdata: v.data, vdirty: v.dirty()}
+	ctx := pctx{line: v.line, id: id, data: v.data, vdirty: v.dirty()}
 	if t := p.txn(v.line); t != nil {
 		ctx.t = t
 		st := t.st
@@ -411,21 +411,27 @@ const (
 )
 
 type pctx struct {
-	line   mem.LineAddr
+	line mem.LineAddr
+	t    *ptxn
+	r    *req
+	m    *mem.Msg
+	id   mem.OpID
+	// data is the copy that left (LastCopy, FlushLast; vdirty), or the
+	// data captured for a response (have; dirty). One buffer serves both,
+	// so that a context costs one 64-byte buffer to clear, not two:
+	// captures are for probes, copies leave for requests and evictions,
+	// and paFlushLocal and paVictim fail on a captured buffer, paData on
+	// one that is not.
+	data  mem.Data
+	until sim.Time // Held: when the hold ends
+	// The flags, side by side.
 	ev     uint8
-	t      *ptxn
-	r      *req
-	m      *mem.Msg
-	id     mem.OpID
-	vdata  mem.Data // the copy that left (LastCopy, FlushLast)
 	vdirty bool
-	data   mem.Data // captured for a response
 	dirty  bool
 	have   bool
 	free   bool
 	wake   bool
-	until  sim.Time // Held: when the hold ends
-	keep   bool     // the message was deferred; do not free it
+	keep   bool // the message was deferred; do not free it
 }
 
 func (p *pkg) fail(line mem.LineAddr, st uint8, format string, args ...any) {
@@ -882,7 +888,10 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		if f := c.find(line); f != nil {
 			rec := copyRec{line: line, pst: f.pst, ok: true}
 			rec.data, rec.st = c.drop(f, ceEvict)
-			ctx.vdata, ctx.vdirty = rec.data, rec.dirty()
+			if ctx.have {
+				p.fail(line, st, "flush with data captured")
+			}
+			ctx.data, ctx.vdirty = rec.data, rec.dirty()
 			if ctx.ev == peFlush {
 				p.dropCopy(&rec, ctx.id)
 			}
@@ -894,8 +903,11 @@ func (p *pkg) act(ctx *pctx, st, a uint8) {
 		}
 		p.finish(ctx.r, p.cfg.FromPackage)
 	case paVictim:
+		if ctx.have {
+			p.fail(line, st, "victim buffer from data captured")
+		}
 		if ctx.vdirty || !t.hasVic {
-			t.vic, t.vicDirty = ctx.vdata, ctx.vdirty
+			t.vic, t.vicDirty = ctx.data, ctx.vdirty
 		}
 		t.hasVic = true
 	case paCapture:
