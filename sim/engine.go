@@ -148,21 +148,43 @@ func NameOf(h Handler) string {
 // Schedule arranges for h.Handle(arg) to run at time at. Scheduling in the
 // past is a modelling bug and panics naming the component.
 func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
+	id := e.post(at, h, arg)
+	return id | EventID(e.nodes[id].gen)<<32
+}
+
+// Post is Schedule for a caller that has no use for the EventID (it will
+// never cancel the event): the ID is not made.
+func (e *Engine) Post(at Time, h Handler, arg uint64) { e.post(at, h, arg) }
+
+// post is Schedule, Post and After, but for the ID's gen: making it
+// costs Post's callers a few instructions, and keeping it across the call
+// to insertNode a spill. It returns the event's node, r, as an EventID
+// (so that Schedule and After, which add the gen, stay inlinable).
+func (e *Engine) post(at Time, h Handler, arg uint64) EventID {
 	if at < e.now {
 		// A panic here, rather than in a call the compiler cannot
 		// see never returns, spares the common path spilling its
 		// arguments around the call.
 		panic(e.pastErr(at, h, arg))
 	}
-	// The free list is never empty at entry (New and the end of
-	// Schedule see to it), so taking a node calls nothing.
+	// The free list is never empty at entry (New and grow see to it),
+	// so taking a node calls nothing.
 	r := e.free
 	n := &e.nodes[r]
-	e.free = n.next
-	n.h, n.arg, n.at = h, arg, at
+	if e.free = n.next; e.free == 0 {
+		// Refilled now rather than at the end, so that no call but
+		// insertNode's, the last thing, follows the common path.
+		e.grow()
+		n = &e.nodes[r]
+	}
+	n.h = h
+	n.arg, n.at = arg, at
 	n.gen++ // odd: pending
-	id := EventID(uint64(n.gen)<<32 | uint64(r))
 	e.live++
+	// (nextOK is only ever set in wheel mode.)
+	if e.nextOK && at < e.nextAt {
+		e.nextAt = at
+	}
 	if !e.wheelMode {
 		if e.seq == maxSeq {
 			e.renumber()
@@ -185,38 +207,33 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		}
 		l[j] = entry{at: at, key: e.seq<<slotBits | uint64(r)}
 		e.list = l
-	} else {
-		// insertNode's common case by hand: the event lands in level
-		// 1 (due within the reference time's microsecond, in a later
-		// 256 ps bucket) and is the latest of its bucket, so it is
-		// appended.
-		x := uint64(at ^ e.cur)
-		b := int(uint64(at)>>wheelBits) & (1<<wideBits - 1)
-		q := &e.bkt[1<<wheelBits+b] // level 1's buckets follow level 0's
-		// Level 1: the highest bit in which at differs from cur is
-		// in level 1's digit, i.e. 1<<wheelBits <= x < 1<<(wheelBits+wideBits).
-		if t := q.tail; x-1<<wheelBits < 1<<(wheelBits+wideBits)-1<<wheelBits && e.nodes[t].at <= at {
-			// (An empty bucket's tail is node 0, due at 0.)
-			n.next = 0
-			if t == 0 {
-				q.head = r
-				e.occ[1].set(b)
-				e.levels |= 1 << 1
-			} else {
-				e.nodes[t].next = r
-			}
-			q.tail = r
+		return EventID(r)
+	}
+	// insertNode's common case by hand: the event lands in level 1 (due
+	// within the reference time's microsecond, in a later 256 ps bucket)
+	// and is the latest of its bucket, so it is appended.
+	x := uint64(at ^ e.cur)
+	b := int(uint64(at)>>wheelBits) & (1<<wideBits - 1)
+	q := &e.bkt[1<<wheelBits+b] // level 1's buckets follow level 0's
+	// Level 1: the highest bit in which at differs from cur is in level
+	// 1's digit, i.e. 1<<wheelBits <= x < 1<<(wheelBits+wideBits).
+	t := q.tail
+	tn := &e.nodes[t] // (one bounds check for both uses)
+	if x-1<<wheelBits < 1<<(wheelBits+wideBits)-1<<wheelBits && tn.at <= at {
+		// (An empty bucket's tail is node 0, due at 0.)
+		n.next = 0
+		if t == 0 {
+			q.head = r
+			e.occ[1].set(b)
+			e.levels |= 1 << 1
 		} else {
-			e.insertNode(r, n, at)
+			tn.next = r
 		}
-		if e.nextOK && at < e.nextAt {
-			e.nextAt = at
-		}
+		q.tail = r
+		return EventID(r)
 	}
-	if e.free == 0 {
-		e.grow()
-	}
-	return id
+	e.insertNode(r, n, at)
+	return EventID(r)
 }
 
 // pastErr is the failure of an event scheduled in the past.
@@ -241,7 +258,8 @@ func (e *Engine) release(r uint32) {
 
 // After schedules h.Handle(arg) d after now.
 func (e *Engine) After(d Time, h Handler, arg uint64) EventID {
-	return e.Schedule(e.now+d, h, arg)
+	id := e.post(e.now+d, h, arg)
+	return id | EventID(e.nodes[id].gen)<<32
 }
 
 // Cancel removes a pending event. It reports whether the event was still

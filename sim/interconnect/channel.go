@@ -193,7 +193,7 @@ func (c *channel) try() {
 			// time: try again then, as that start would have
 			// kicked c.
 			b.relKick, b.kickAt = true, b.firstRel()
-			n.e.Schedule(b.kickAt, c, evRelease)
+			n.e.Post(b.kickAt, c, evRelease)
 		}
 	} else {
 		ok, settled = c.credit(p)
@@ -278,7 +278,7 @@ func (c *channel) start(p *packet, now sim.Time) {
 			n.kick(hc)
 		}
 	}
-	n.e.Schedule(arrive, p, evArrive) // (p.ch is c: p was queued on c, or forward set it)
+	n.e.Post(arrive, p, evArrive) // (p.ch is c: p was queued on c, or forward set it)
 }
 
 // startQueued deals with the queue of a busy channel with no wake-up
@@ -357,7 +357,7 @@ func (c *channel) startAhead(p *packet) {
 // wakeUp schedules c's wake-up at busyUntil, for its head to start then.
 func (c *channel) wakeUp() {
 	c.wake = true
-	c.n.e.Schedule(c.busyUntil, c, evWake)
+	c.n.e.Post(c.busyUntil, c, evWake)
 }
 
 // deferRelease reports whether the slot a queued message holds in b (at

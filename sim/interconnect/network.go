@@ -504,7 +504,7 @@ func (n *Network) Send(m *mem.Msg) {
 	}
 	p := n.newPacket(m)
 	if m.Src == m.Dst {
-		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
+		n.e.Post(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		return
 	}
 	n.forward(p, m.Src, true)
@@ -646,7 +646,7 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		p := n.newPacket(cp.to(d))
 		switch {
 		case d == src:
-			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
+			n.e.Post(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		case c == nil:
 			if n.n <= multicastNodes {
 				p.mc = n.gather(src, i)
@@ -703,14 +703,14 @@ func (n *Network) multicast(m *mem.Msg, set uint8) {
 	for _, g := range n.mcSplit(src, set&^self) {
 		if local && g.d > src {
 			local = false
-			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
+			n.e.Post(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
 		}
 		p := n.newPacket(cp.to(g.d))
 		p.mc = g.mc
 		n.forward(p, src, !local)
 	}
 	if local {
-		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
+		n.e.Post(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
 	}
 	n.drain()
 }
