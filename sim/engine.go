@@ -335,7 +335,7 @@ func (e *Engine) run(limit Time, cond func() bool) {
 			return
 		}
 		var r uint32
-		var n *node // node r, once the fast path has it
+		var n *node // node r: every way of finding r sets it
 		if e.levels&3 == 1<<1 && e.live > toListAt {
 			// The wheel's common case by hand (next): level 1 is
 			// the lowest level, and its lowest bucket is sorted
@@ -345,10 +345,10 @@ func (e *Engine) run(limit Time, cond func() bool) {
 			q := &e.bkt[1<<wheelBits+b]
 			r = q.head
 			if n = &e.nodes[r]; q.unsorted || !n.pending() || n.at > limit {
-				n = nil
 				if r = e.next(limit); r == 0 {
 					return
 				}
+				n = &e.nodes[r]
 			} else {
 				if q.head = n.next; q.head == 0 {
 					q.tail = 0
@@ -380,6 +380,7 @@ func (e *Engine) run(limit Time, cond func() bool) {
 					return
 				}
 			}
+			n = &e.nodes[r]
 		} else {
 			switch {
 			case !e.wheelMode:
@@ -395,8 +396,6 @@ func (e *Engine) run(limit Time, cond func() bool) {
 					return
 				}
 			}
-		}
-		if n == nil {
 			n = &e.nodes[r]
 		}
 		n.gen++ // even: no longer pending
