@@ -238,27 +238,30 @@ func (c *channel) start(p *packet, now sim.Time) {
 		}
 	}
 
-	occ := c.occ[p.class]
+	cl := p.class // (read once: one bounds check for occ and msgs)
+	occ := c.occ[cl]
 	c.busyUntil = now + occ
 	// c.st.count, by hand.
-	c.st.msgs[p.class]++
+	c.st.msgs[cl]++
 	c.st.queueDelay += now - p.enq
 	if d := c.st.ops.dense; uint64(p.id) < uint64(len(d)) {
 		// opCounter.add, by hand (stats.go: a cell counts messages
 		// and data messages).
 		var data uint64
-		if p.class == mem.ClassData {
+		if cl == mem.ClassData {
 			data = 1
 		}
 		x := &d[p.id]
 		x.msgs++
 		x.data += data
 	} else {
-		c.st.ops.add(p.id, p.class)
+		c.st.ops.add(p.id, cl)
 	}
 
 	arrive := now + occ + c.latency
-	if !p.bc && p.next != p.dst && p.mc&(1<<uint(p.next)) == 0 {
+	// (&7: no test for a shift past mc's width. On networks of more
+	// than multicastNodes nodes, where next may be 8 or more, mc is 0.)
+	if !p.bc && p.next != p.dst && p.mc&(1<<(uint(p.next)&7)) == 0 {
 		arrive += n.cfg.RouterLatency // forwarded at p.next, delivered nowhere there
 	}
 	if p.owe { // replicated at a node that took its copy (Network.arriveMulti)

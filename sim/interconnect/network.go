@@ -537,7 +537,9 @@ func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 		if now >= c.busyUntil {
 			if !h.b.full() {
 				p.ch, p.enq = c, now
-				c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
+				if c.st.maxQueue == 0 { // max(maxQueue, 1): as if queued for no time
+					c.st.maxQueue = 1
+				}
 				c.start(p, now)
 				return c
 			}
@@ -860,7 +862,9 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 	for i, q := 0, p; i < len(gs); i++ {
 		g := gs[i]
 		m.Dst = g.d
-		q.m, q.dst, q.mc, q.owe, q.src, q.sent, q.held = m, g.d, g.mc, owe, v, sent, nil
+		// (q.m is m already: p's, or newPacket's; q.held is nil:
+		// p's was cleared by its start, a new packet's is.)
+		q.dst, q.mc, q.owe, q.src, q.sent = g.d, g.mc, owe, v, sent
 		var next *mem.Msg
 		if i+1 < len(gs) {
 			next = n.copyMsg(m) // before q's receivers can touch m
