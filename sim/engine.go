@@ -93,6 +93,7 @@ type Engine struct {
 	free      uint32 // first free node, linked through node.next; 0: none
 	wheelMode bool   // the wheel holds the pending events, else the list
 	stop      bool
+	check     bool // stop, or run has a cond: run's one test per event for both
 	nextOK    bool // wheel: nextAt is valid
 	live      int  // pending, not cancelled
 	events    uint64
@@ -316,7 +317,7 @@ func (e *Engine) NextTime() Time {
 }
 
 // Stop makes the current Run call return after the running event.
-func (e *Engine) Stop() { e.stop = true }
+func (e *Engine) Stop() { e.stop, e.check = true, true }
 
 // run runs the earliest event, again and again, while it is due at or
 // before limit, Stop has not been called and cond (if not nil) holds; cond
@@ -324,15 +325,20 @@ func (e *Engine) Stop() { e.stop = true }
 // rather than a call per event, so the engine's state stays in registers
 // from one event to the next.
 func (e *Engine) run(limit Time, cond func() bool) {
+	e.check = e.stop || cond != nil
 	for {
-		// Two tests rather than !e.stop && (cond == nil || cond()),
-		// which the compiler evaluates into a boolean first: 5 fewer
-		// instructions per event.
-		if e.stop {
-			return
-		}
-		if cond != nil && !cond() {
-			return
+		// One test of check, rather than one of stop and one of cond
+		// (RunUntil has none), on most events.
+		if e.check {
+			// Two tests rather than !e.stop && (cond == nil ||
+			// cond()), which the compiler evaluates into a boolean
+			// first.
+			if e.stop {
+				return
+			}
+			if cond != nil && !cond() {
+				return
+			}
 		}
 		var r uint32
 		var n *node // node r: every way of finding r sets it
