@@ -178,8 +178,7 @@ func (e *Engine) post(at Time, h Handler, arg uint64) EventID {
 		e.grow()
 		n = &e.nodes[r]
 	}
-	n.h = h
-	n.arg, n.at = arg, at
+	n.h, n.arg, n.at = h, arg, at
 	n.gen++ // odd: pending
 	e.live++
 	// (nextOK is only ever set in wheel mode.)
