@@ -93,6 +93,7 @@ type Engine struct {
 	free      uint32 // first free node, linked through node.next; 0: none
 	wheelMode bool   // the wheel holds the pending events, else the list
 	stop      bool
+	check     bool // stop, or run has a cond: run's one test per event for both
 	nextOK    bool // wheel: nextAt is valid
 	live      int  // pending, not cancelled
 	events    uint64
@@ -148,21 +149,42 @@ func NameOf(h Handler) string {
 // Schedule arranges for h.Handle(arg) to run at time at. Scheduling in the
 // past is a modelling bug and panics naming the component.
 func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
+	id := e.post(at, h, arg)
+	return id | EventID(e.nodes[id].gen)<<32
+}
+
+// Post is Schedule for a caller that has no use for the EventID (it will
+// never cancel the event): the ID is not made.
+func (e *Engine) Post(at Time, h Handler, arg uint64) { e.post(at, h, arg) }
+
+// post is Schedule, Post and After, but for the ID's gen: making it
+// costs Post's callers a few instructions, and keeping it across the call
+// to insertNode a spill. It returns the event's node, r, as an EventID
+// (so that Schedule and After, which add the gen, stay inlinable).
+func (e *Engine) post(at Time, h Handler, arg uint64) EventID {
 	if at < e.now {
 		// A panic here, rather than in a call the compiler cannot
 		// see never returns, spares the common path spilling its
 		// arguments around the call.
 		panic(e.pastErr(at, h, arg))
 	}
-	// The free list is never empty at entry (New and the end of
-	// Schedule see to it), so taking a node calls nothing.
+	// The free list is never empty at entry (New and grow see to it),
+	// so taking a node calls nothing.
 	r := e.free
 	n := &e.nodes[r]
-	e.free = n.next
+	if e.free = n.next; e.free == 0 {
+		// Refilled now rather than at the end, so that no call but
+		// insertNode's, the last thing, follows the common path.
+		e.grow()
+		n = &e.nodes[r]
+	}
 	n.h, n.arg, n.at = h, arg, at
 	n.gen++ // odd: pending
-	id := EventID(uint64(n.gen)<<32 | uint64(r))
 	e.live++
+	// (nextOK is only ever set in wheel mode.)
+	if e.nextOK && at < e.nextAt {
+		e.nextAt = at
+	}
 	if !e.wheelMode {
 		if e.seq == maxSeq {
 			e.renumber()
@@ -185,38 +207,33 @@ func (e *Engine) Schedule(at Time, h Handler, arg uint64) EventID {
 		}
 		l[j] = entry{at: at, key: e.seq<<slotBits | uint64(r)}
 		e.list = l
-	} else {
-		// insertNode's common case by hand: the event lands in level
-		// 1 (due within the reference time's microsecond, in a later
-		// 256 ps bucket) and is the latest of its bucket, so it is
-		// appended.
-		x := uint64(at ^ e.cur)
-		b := int(uint64(at)>>wheelBits) & (1<<wideBits - 1)
-		q := &e.bkt[1<<wheelBits+b] // level 1's buckets follow level 0's
-		// Level 1: the highest bit in which at differs from cur is
-		// in level 1's digit, i.e. 1<<wheelBits <= x < 1<<(wheelBits+wideBits).
-		if t := q.tail; x-1<<wheelBits < 1<<(wheelBits+wideBits)-1<<wheelBits && e.nodes[t].at <= at {
-			// (An empty bucket's tail is node 0, due at 0.)
-			n.next = 0
-			if t == 0 {
-				q.head = r
-				e.occ[1].set(b)
-				e.levels |= 1 << 1
-			} else {
-				e.nodes[t].next = r
-			}
-			q.tail = r
+		return EventID(r)
+	}
+	// insertNode's common case by hand: the event lands in level 1 (due
+	// within the reference time's microsecond, in a later 256 ps bucket)
+	// and is the latest of its bucket, so it is appended.
+	x := uint64(at ^ e.cur)
+	b := int(uint64(at)>>wheelBits) & (1<<wideBits - 1)
+	q := &e.bkt[1<<wheelBits+b] // level 1's buckets follow level 0's
+	// Level 1: the highest bit in which at differs from cur is in level
+	// 1's digit, i.e. 1<<wheelBits <= x < 1<<(wheelBits+wideBits).
+	t := q.tail
+	tn := &e.nodes[t] // (one bounds check for both uses)
+	if x-1<<wheelBits < 1<<(wheelBits+wideBits)-1<<wheelBits && tn.at <= at {
+		// (An empty bucket's tail is node 0, due at 0.)
+		n.next = 0
+		if t == 0 {
+			q.head = r
+			e.occ[1].set(b)
+			e.levels |= 1 << 1
 		} else {
-			e.insertNode(r, n, at)
+			tn.next = r
 		}
-		if e.nextOK && at < e.nextAt {
-			e.nextAt = at
-		}
+		q.tail = r
+		return EventID(r)
 	}
-	if e.free == 0 {
-		e.grow()
-	}
-	return id
+	e.insertNode(r, n, at)
+	return EventID(r)
 }
 
 // pastErr is the failure of an event scheduled in the past.
@@ -241,7 +258,8 @@ func (e *Engine) release(r uint32) {
 
 // After schedules h.Handle(arg) d after now.
 func (e *Engine) After(d Time, h Handler, arg uint64) EventID {
-	return e.Schedule(e.now+d, h, arg)
+	id := e.post(e.now+d, h, arg)
+	return id | EventID(e.nodes[id].gen)<<32
 }
 
 // Cancel removes a pending event. It reports whether the event was still
@@ -298,7 +316,7 @@ func (e *Engine) NextTime() Time {
 }
 
 // Stop makes the current Run call return after the running event.
-func (e *Engine) Stop() { e.stop = true }
+func (e *Engine) Stop() { e.stop, e.check = true, true }
 
 // run runs the earliest event, again and again, while it is due at or
 // before limit, Stop has not been called and cond (if not nil) holds; cond
@@ -306,18 +324,23 @@ func (e *Engine) Stop() { e.stop = true }
 // rather than a call per event, so the engine's state stays in registers
 // from one event to the next.
 func (e *Engine) run(limit Time, cond func() bool) {
+	e.check = e.stop || cond != nil
 	for {
-		// Two tests rather than !e.stop && (cond == nil || cond()),
-		// which the compiler evaluates into a boolean first: 5 fewer
-		// instructions per event.
-		if e.stop {
-			return
-		}
-		if cond != nil && !cond() {
-			return
+		// One test of check, rather than one of stop and one of cond
+		// (RunUntil has none), on most events.
+		if e.check {
+			// Two tests rather than !e.stop && (cond == nil ||
+			// cond()), which the compiler evaluates into a boolean
+			// first.
+			if e.stop {
+				return
+			}
+			if cond != nil && !cond() {
+				return
+			}
 		}
 		var r uint32
-		var n *node // node r, once the fast path has it
+		var n *node // node r: every way of finding r sets it
 		if e.levels&3 == 1<<1 && e.live > toListAt {
 			// The wheel's common case by hand (next): level 1 is
 			// the lowest level, and its lowest bucket is sorted
@@ -327,10 +350,10 @@ func (e *Engine) run(limit Time, cond func() bool) {
 			q := &e.bkt[1<<wheelBits+b]
 			r = q.head
 			if n = &e.nodes[r]; q.unsorted || !n.pending() || n.at > limit {
-				n = nil
 				if r = e.next(limit); r == 0 {
 					return
 				}
+				n = &e.nodes[r]
 			} else {
 				if q.head = n.next; q.head == 0 {
 					q.tail = 0
@@ -362,6 +385,7 @@ func (e *Engine) run(limit Time, cond func() bool) {
 					return
 				}
 			}
+			n = &e.nodes[r]
 		} else {
 			switch {
 			case !e.wheelMode:
@@ -377,8 +401,6 @@ func (e *Engine) run(limit Time, cond func() bool) {
 					return
 				}
 			}
-		}
-		if n == nil {
 			n = &e.nodes[r]
 		}
 		n.gen++ // even: no longer pending

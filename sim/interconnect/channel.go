@@ -193,7 +193,7 @@ func (c *channel) try() {
 			// time: try again then, as that start would have
 			// kicked c.
 			b.relKick, b.kickAt = true, b.firstRel()
-			n.e.Schedule(b.kickAt, c, evRelease)
+			n.e.Post(b.kickAt, c, evRelease)
 		}
 	} else {
 		ok, settled = c.credit(p)
@@ -238,27 +238,30 @@ func (c *channel) start(p *packet, now sim.Time) {
 		}
 	}
 
-	occ := c.occ[p.class]
+	cl := p.class // (read once: one bounds check for occ and msgs)
+	occ := c.occ[cl]
 	c.busyUntil = now + occ
 	// c.st.count, by hand.
-	c.st.msgs[p.class]++
+	c.st.msgs[cl]++
 	c.st.queueDelay += now - p.enq
 	if d := c.st.ops.dense; uint64(p.id) < uint64(len(d)) {
 		// opCounter.add, by hand (stats.go: a cell counts messages
 		// and data messages).
 		var data uint64
-		if p.class == mem.ClassData {
+		if cl == mem.ClassData {
 			data = 1
 		}
 		x := &d[p.id]
 		x.msgs++
 		x.data += data
 	} else {
-		c.st.ops.add(p.id, p.class)
+		c.st.ops.add(p.id, cl)
 	}
 
 	arrive := now + occ + c.latency
-	if !p.bc && p.next != p.dst && p.mc&(1<<uint(p.next)) == 0 {
+	// (&7: no test for a shift past mc's width. On networks of more
+	// than multicastNodes nodes, where next may be 8 or more, mc is 0.)
+	if !p.bc && p.next != p.dst && p.mc&(1<<(uint(p.next)&7)) == 0 {
 		arrive += n.cfg.RouterLatency // forwarded at p.next, delivered nowhere there
 	}
 	if p.owe { // replicated at a node that took its copy (Network.arriveMulti)
@@ -278,7 +281,7 @@ func (c *channel) start(p *packet, now sim.Time) {
 			n.kick(hc)
 		}
 	}
-	n.e.Schedule(arrive, p, evArrive) // (p.ch is c: p was queued on c, or forward set it)
+	n.e.Post(arrive, p, evArrive) // (p.ch is c: p was queued on c, or forward set it)
 }
 
 // startQueued deals with the queue of a busy channel with no wake-up
@@ -357,7 +360,7 @@ func (c *channel) startAhead(p *packet) {
 // wakeUp schedules c's wake-up at busyUntil, for its head to start then.
 func (c *channel) wakeUp() {
 	c.wake = true
-	c.n.e.Schedule(c.busyUntil, c, evWake)
+	c.n.e.Post(c.busyUntil, c, evWake)
 }
 
 // deferRelease reports whether the slot a queued message holds in b (at

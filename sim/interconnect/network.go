@@ -504,7 +504,7 @@ func (n *Network) Send(m *mem.Msg) {
 	}
 	p := n.newPacket(m)
 	if m.Src == m.Dst {
-		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
+		n.e.Post(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		return
 	}
 	n.forward(p, m.Src, true)
@@ -537,7 +537,9 @@ func (n *Network) forward(p *packet, at mem.NodeID, alone bool) *channel {
 		if now >= c.busyUntil {
 			if !h.b.full() {
 				p.ch, p.enq = c, now
-				c.st.maxQueue = max(c.st.maxQueue, 1) // as if queued for no time
+				if c.st.maxQueue == 0 { // max(maxQueue, 1): as if queued for no time
+					c.st.maxQueue = 1
+				}
 				c.start(p, now)
 				return c
 			}
@@ -646,7 +648,7 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		p := n.newPacket(cp.to(d))
 		switch {
 		case d == src:
-			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
+			n.e.Post(n.e.Now()+n.cfg.LocalLatency, p, evLocal)
 		case c == nil:
 			if n.n <= multicastNodes {
 				p.mc = n.gather(src, i)
@@ -703,14 +705,14 @@ func (n *Network) multicast(m *mem.Msg, set uint8) {
 	for _, g := range n.mcSplit(src, set&^self) {
 		if local && g.d > src {
 			local = false
-			n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
+			n.e.Post(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
 		}
 		p := n.newPacket(cp.to(g.d))
 		p.mc = g.mc
 		n.forward(p, src, !local)
 	}
 	if local {
-		n.e.Schedule(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
+		n.e.Post(n.e.Now()+n.cfg.LocalLatency, n.newPacket(cp.to(src)), evLocal)
 	}
 	n.drain()
 }
@@ -860,7 +862,9 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 	for i, q := 0, p; i < len(gs); i++ {
 		g := gs[i]
 		m.Dst = g.d
-		q.m, q.dst, q.mc, q.owe, q.src, q.sent, q.held = m, g.d, g.mc, owe, v, sent, nil
+		// (q.m is m already: p's, or newPacket's; q.held is nil:
+		// p's was cleared by its start, a new packet's is.)
+		q.dst, q.mc, q.owe, q.src, q.sent = g.d, g.mc, owe, v, sent
 		var next *mem.Msg
 		if i+1 < len(gs) {
 			next = n.copyMsg(m) // before q's receivers can touch m
