@@ -1,6 +1,10 @@
 package cache
 
-import "fmt"
+import (
+	"fmt"
+
+	"mksim/sim/mem"
+)
 
 // ---------------------------------------------------------------------------
 // L1D: states of a line in a core's private L1, relative to its L2.
@@ -755,9 +759,14 @@ type tableSet struct {
 	// Derived from the l1 table for the hit fast path: hitNext[class][state]
 	// is the state after a hit, or hitMiss.
 	hitNext [2][numL1States]uint8
+	// hitNext by mem.Op for L1.Hit: Flush and Invalidate never hit.
+	hitOp [numOps][numL1States]uint8
 }
 
 const hitMiss = 0xff
+
+// numOps counts the mem.Ops (Invalidate is the last).
+const numOps = int(mem.OpInvalidate) + 1
 
 func newTableSet(sch Scheme, mesi bool) *tableSet {
 	ts := &tableSet{l1: buildL1Table(), copy: buildCopyTable(), pkg: buildPkgTable(sch, mesi), home: buildHomeTable(sch, mesi)}
@@ -770,6 +779,14 @@ func newTableSet(sch Scheme, mesi bool) *tableSet {
 			}
 			if r.n > 0 && r.act[0] == l1aHit {
 				ts.hitNext[c][s] = r.next
+			}
+		}
+	}
+	for op := range mem.Op(numOps) {
+		for s := range uint8(numL1States) {
+			ts.hitOp[op][s] = hitMiss
+			if op != mem.OpFlush && op != mem.OpInvalidate {
+				ts.hitOp[op][s] = ts.hitNext[opClass(op)][s]
 			}
 		}
 	}
