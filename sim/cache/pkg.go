@@ -100,6 +100,10 @@ type pkg struct {
 	// orderOnChip: the home orders on-chip transfers between clusters of
 	// lines homed on other nodes (broadcast, unless Config.LocalOnChip).
 	orderOnChip bool
+	// byTxn[n%numByTxn] is the live transaction numbered n, if no later
+	// one took the slot (else nil or another): responses carry the
+	// number, and finding it here spares response the scan of lines.
+	byTxn [numByTxn]*ptxn
 
 	cfg     *Package
 	l3      *array
@@ -128,6 +132,9 @@ func (p *pkg) txn(line mem.LineAddr) *ptxn {
 	}
 	return nil
 }
+
+// numByTxn is the size of pkg.byTxn (a power of two).
+const numByTxn = 32
 
 // pkgArrive is the handler for on-chip requests arriving at the package.
 type pkgArrive struct{ p *pkg }
@@ -533,6 +540,7 @@ func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
 	}
 	t.slot = len(p.live)
 	p.live = append(p.live, t)
+	p.byTxn[t.txn%numByTxn] = t
 	p.lines = append(p.lines, line)
 	return t
 }
@@ -546,6 +554,9 @@ func (p *pkg) freeTxn(t *ptxn) {
 	p.live, p.lines = p.live[:k], p.lines[:k]
 	if t.demand {
 		p.mshrU--
+	}
+	if p.byTxn[t.txn%numByTxn] == t {
+		p.byTxn[t.txn%numByTxn] = nil
 	}
 	t.txn = 0
 	p.txnFree = append(p.txnFree, t)
@@ -674,13 +685,18 @@ func (p *pkg) response(m *mem.Msg) {
 	if ev == peRead {
 		sim.Failf(p.name, "receive", "line %v: unexpected message %v", line, m)
 	}
-	t := p.txn(line)
-	if t == nil || t.txn != m.Txn {
-		st := uint8(pI)
-		if t != nil {
-			st = t.st
+	// Entries of byTxn are live, and numbers unique: a match is the
+	// line's transaction, as the scan would find it.
+	t := p.byTxn[m.Txn%numByTxn]
+	if t == nil || t.txn != m.Txn || t.line != line {
+		t = p.txn(line)
+		if t == nil || t.txn != m.Txn {
+			st := uint8(pI)
+			if t != nil {
+				st = t.st
+			}
+			p.fail(line, st, "message %v matches no transaction", m)
 		}
-		p.fail(line, st, "message %v matches no transaction", m)
 	}
 	if ev == peAck && p.countAck[t.st] {
 		// A probe response without data, most of what a request
