@@ -104,6 +104,9 @@ type pkg struct {
 	// one took the slot (else nil or another): responses carry the
 	// number, and finding it here spares response the scan of lines.
 	byTxn [numByTxn]*ptxn
+	// txnLines[txnHash(l)] counts the live transactions on lines that
+	// hash like l: where it is 0, l has none.
+	txnLines [numTxnLines]uint32
 
 	cfg     *Package
 	l3      *array
@@ -125,6 +128,10 @@ type pkg struct {
 
 // txn returns the transaction in flight on line, or nil.
 func (p *pkg) txn(line mem.LineAddr) *ptxn {
+	// Most probes find no transaction: the count spares them the scan.
+	if p.txnLines[txnHash(line)] == 0 {
+		return nil
+	}
 	for i, l := range p.lines {
 		if l == line {
 			return p.live[i]
@@ -132,6 +139,12 @@ func (p *pkg) txn(line mem.LineAddr) *ptxn {
 	}
 	return nil
 }
+
+// txnHash picks line's counter in pkg.txnLines.
+func txnHash(line mem.LineAddr) uint64 { return uint64(line) / mem.LineSize % numTxnLines }
+
+// numTxnLines is the size of pkg.txnLines (a power of two).
+const numTxnLines = 64
 
 // numByTxn is the size of pkg.byTxn (a power of two).
 const numByTxn = 32
@@ -541,6 +554,7 @@ func (p *pkg) newTxn(line mem.LineAddr, demand bool, id mem.OpID) *ptxn {
 	t.slot = len(p.live)
 	p.live = append(p.live, t)
 	p.byTxn[t.txn%numByTxn] = t
+	p.txnLines[txnHash(line)]++
 	p.lines = append(p.lines, line)
 	return t
 }
@@ -558,6 +572,7 @@ func (p *pkg) freeTxn(t *ptxn) {
 	if p.byTxn[t.txn%numByTxn] == t {
 		p.byTxn[t.txn%numByTxn] = nil
 	}
+	p.txnLines[txnHash(t.line)]--
 	t.txn = 0
 	p.txnFree = append(p.txnFree, t)
 }
