@@ -15,6 +15,7 @@ type frame struct {
 	lru  uint32
 	st   uint8
 	pst  uint8
+	l1w  uint8 // L2 frames: l1wBit of each L1 that may hold the line E or M
 	data mem.Data
 }
 
@@ -24,6 +25,7 @@ func (f *frame) invalidate() {
 	f.tag = noLine
 	f.st = 0
 	f.pst = 0
+	f.l1w = 0
 }
 
 // array is a set-associative tag and data array with LRU replacement.

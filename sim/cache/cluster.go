@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fmt"
+	"math/bits"
 
 	"mksim/sim"
 	"mksim/sim/mem"
@@ -135,11 +136,20 @@ func (c *cluster) release(r *req) {
 	}
 }
 
-// pull merges dirty L1 data of line into the L2 frame (L1 M -> E).
+// l1wBit is L1 k's bit in frame.l1w: L1s k, k+8, k+16, ... share one.
+func l1wBit(k int) uint8 { return 1 << (k & 7) }
+
+// pull merges dirty L1 data of line into the L2 frame (L1 M -> E). Only
+// an L1 that took the line E or M can have written it, and f2.l1w has its
+// bit (fillL1 sets it; share and drop, which leave no L1 E or M, clear
+// them all): most frames pulled, the shared lines', have none.
 func (c *cluster) pull(line mem.LineAddr, f2 *frame) {
-	for _, l := range c.l1s {
-		if g := l.arr.lookup(line); g != nil && g.st == l1M {
-			l.step(g, l1Clean, f2)
+	for w := f2.l1w; w != 0; w &= w - 1 {
+		for k := bits.TrailingZeros8(w); k < len(c.l1s); k += 8 {
+			l := c.l1s[k]
+			if g := l.arr.lookup(line); g != nil && g.st == l1M {
+				l.step(g, l1Clean, f2)
+			}
 		}
 	}
 }
@@ -161,6 +171,7 @@ func (c *cluster) share(f2 *frame, ev uint8) {
 			l.step(g, l1Share, f2)
 		}
 	}
+	f2.l1w = 0
 	c.step(f2, ev, "share")
 }
 
@@ -177,6 +188,7 @@ func (c *cluster) drop(f2 *frame, ev uint8) (mem.Data, uint8) {
 			l.step(g, l1Inv, f2)
 		}
 	}
+	f2.l1w = 0
 	d, st := f2.data, f2.st
 	c.step(f2, ev, "drop")
 	return d, st
@@ -199,8 +211,10 @@ func (c *cluster) fillL1(l *L1, f2 *frame, r *req) (snooped bool) {
 		}
 	}
 	c.pull(line, f2)
-	for _, o := range c.l1s {
+	self := 0
+	for k, o := range c.l1s {
 		if o == l {
+			self = k
 			continue
 		}
 		g := o.arr.lookup(line)
@@ -242,6 +256,11 @@ func (c *cluster) fillL1(l *L1, f2 *frame, r *req) (snooped bool) {
 			ev = l1FillE
 		}
 		l.step(f1, ev, f2)
+	}
+	// The other L1s are left I or S: only l may now hold the line E or M.
+	f2.l1w = 0
+	if f1.st == l1E || f1.st == l1M {
+		f2.l1w = l1wBit(self)
 	}
 	l.arr.touch(f1)
 	c.arr.touch(f2)

@@ -201,7 +201,7 @@ func (s *System) checkChip(v *pview, line mem.LineAddr) error {
 		}
 		data := r.f.data
 		l1s := 0
-		for _, l := range r.c.l1s {
+		for k, l := range r.c.l1s {
 			g := l.arr.lookup(line)
 			if g == nil {
 				continue
@@ -215,6 +215,9 @@ func (s *System) checkChip(v *pview, line mem.LineAddr) error {
 			case l1E:
 				if st != cE && st != cM {
 					return fmt.Errorf("%s holds %s over an L2 copy in %s", l.name, l1StateNames[g.st], cStateNames[st])
+				}
+				if r.f.l1w&l1wBit(k) == 0 {
+					return fmt.Errorf("%s holds %s but its L2 frame's l1w (%#x) lacks its bit: pull would miss it", l.name, l1StateNames[g.st], r.f.l1w)
 				}
 			}
 			if g.st != l1M && g.data != r.f.data {
