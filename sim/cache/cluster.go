@@ -142,8 +142,15 @@ func l1wBit(k int) uint8 { return 1 << (k & 7) }
 // pull merges dirty L1 data of line into the L2 frame (L1 M -> E). Only
 // an L1 that took the line E or M can have written it, and f2.l1w has its
 // bit (fillL1 sets it; share and drop, which leave no L1 E or M, clear
-// them all): most frames pulled, the shared lines', have none.
+// them all): most frames pulled, the shared lines', have none, and the
+// test inlines.
 func (c *cluster) pull(line mem.LineAddr, f2 *frame) {
+	if f2.l1w != 0 {
+		c.pullL1s(line, f2)
+	}
+}
+
+func (c *cluster) pullL1s(line mem.LineAddr, f2 *frame) {
 	for w := f2.l1w; w != 0; w &= w - 1 {
 		for k := bits.TrailingZeros8(w); k < len(c.l1s); k += 8 {
 			l := c.l1s[k]
