@@ -96,3 +96,29 @@ func TestAccessApplyAndStrings(t *testing.T) {
 		t.Fatal("message sizes")
 	}
 }
+
+// Home's indexed path (contiguous ranges of one power-of-two size) and its
+// search agree with a scan of the ranges.
+func TestHomeMapIndexed(t *testing.T) {
+	for _, rs := range [][]Range{
+		{{Base: 0x4000, Size: 0x1000, Home: 3}, {Base: 0x5000, Size: 0x1000, Home: 1}, {Base: 0x6000, Size: 0x1000, Home: 2}},
+		{{Base: 0x4000, Size: 0x1000, Home: 3}, {Base: 0x6000, Size: 0x1000, Home: 1}},
+		{{Base: 0x4000, Size: 0x1000, Home: 3}, {Base: 0x5000, Size: 0x2000, Home: 1}},
+		{{Base: 0x4000, Size: 0x1800, Home: 3}, {Base: 0x5800, Size: 0x1800, Home: 1}},
+	} {
+		h, err := NewHomeMap(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := rs[1].Base == rs[0].End() && rs[1].Size == rs[0].Size && rs[0].Size&(rs[0].Size-1) == 0; h.uniform != want {
+			t.Errorf("%v: uniform %v, want %v", rs, h.uniform, want)
+		}
+		for _, r := range rs {
+			for _, a := range []Addr{r.Base, r.Base + 8, r.End() - 1} {
+				if got := h.Home(a); got != r.Home {
+					t.Errorf("%v: Home(%v) = %d, want %d", rs, a, got, r.Home)
+				}
+			}
+		}
+	}
+}

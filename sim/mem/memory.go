@@ -2,6 +2,7 @@ package mem
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 )
 
@@ -70,6 +71,12 @@ func (r Range) End() Addr { return r.Base + Addr(r.Size) }
 // orders requests to them).
 type HomeMap struct {
 	ranges []Range // sorted by Base, non-overlapping
+	// Where the ranges follow one another without gaps and have one size,
+	// a power of two (the machines' memory, one range per node), Home
+	// indexes them by (a-base)>>shift rather than searching.
+	uniform bool
+	base    Addr
+	shift   uint
 }
 
 // NewHomeMap checks and sorts the ranges. Overlaps are an error (the topology
@@ -82,7 +89,16 @@ func NewHomeMap(rs []Range) (*HomeMap, error) {
 			return nil, fmt.Errorf("memory ranges overlap: %#x+%#x and %#x", uint64(s[i-1].Base), s[i-1].Size, uint64(s[i].Base))
 		}
 	}
-	return &HomeMap{ranges: s}, nil
+	h := &HomeMap{ranges: s}
+	if len(s) > 0 && s[0].Size != 0 && s[0].Size&(s[0].Size-1) == 0 {
+		h.uniform, h.base, h.shift = true, s[0].Base, uint(bits.TrailingZeros64(s[0].Size))
+		for i := 1; i < len(s); i++ {
+			if s[i].Size != s[0].Size || s[i].Base != s[i-1].End() {
+				h.uniform = false
+			}
+		}
+	}
+	return h, nil
 }
 
 // Home returns the home node of a. An address outside every range is a
@@ -91,6 +107,11 @@ func (h *HomeMap) Home(a Addr) NodeID {
 	// sort.Search, written out: every request asks, and the closure costs
 	// more than the search.
 	rs := h.ranges
+	if h.uniform && a >= h.base {
+		if k := uint64(a-h.base) >> h.shift; k < uint64(len(rs)) {
+			return rs[k].Home
+		}
+	}
 	i, j := 0, len(rs)
 	for i < j {
 		m := int(uint(i+j) >> 1)
