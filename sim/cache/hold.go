@@ -262,9 +262,7 @@ func (h *holdWake) Handle(arg uint64) {
 		case it.r != nil:
 			p.request(it.r)
 		case it.m != nil:
-			if !p.probe(it.m) {
-				p.s.freeMsg(it.m)
-			}
+			p.probe(it.m)
 		default:
 			if t := p.txn(line); t == it.t && t.txn == it.txn {
 				ctx := pctx{line: line, t: t, id: t.id}

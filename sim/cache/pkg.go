@@ -675,9 +675,7 @@ func (p *pkg) receive(m *mem.Msg) {
 // runProbe handles a probe the probe engine has taken.
 func (p *pkg) runProbe(m *mem.Msg) {
 	line := m.Line
-	if !p.probe(m) {
-		p.s.freeMsg(m)
-	}
+	p.probe(m)
 	if checkInvariants {
 		p.s.checkLine(line)
 	}
@@ -738,9 +736,10 @@ func (p *pkg) response(m *mem.Msg) {
 	}
 }
 
-// probe handles a probe or forward from a home. It reports whether it
-// kept the message: deferred by a fill hold, or sent on as the answer.
-func (p *pkg) probe(m *mem.Msg) bool {
+// probe handles a probe or forward from a home. It frees the message
+// unless it keeps it: deferred by a fill hold, or sent on as the answer.
+// (Freeing here keeps runProbe small enough to inline.)
+func (p *pkg) probe(m *mem.Msg) {
 	line := m.Line
 	t := p.txn(line)
 	k := m.Kind - KPrbS // PrbS 0, PrbM 1: the probes ackOnly covers
@@ -781,7 +780,7 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		p.ack(m, m)
 		m.Shared = a == ackShared
 		p.respOut.push(m, 0)
-		return true
+		return
 	}
 	ctx := pctx{line: line, m: m, id: m.ID, t: t}
 	if dirty {
@@ -805,7 +804,9 @@ func (p *pkg) probe(m *mem.Msg) bool {
 		}
 	}
 	p.fire(&ctx, st, ev)
-	return ctx.keep
+	if !ctx.keep {
+		p.s.freeMsg(m)
+	}
 }
 
 // maybeComplete fires the end of a request transaction once the home's
