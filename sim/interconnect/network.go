@@ -470,22 +470,30 @@ func (n *Network) takeChecked(m *mem.Msg) {
 	n.owned[m] = ownInNetwork
 }
 
+// newPacket takes a packet from the pool for m, whose class Send or
+// Broadcast checked (split copies a checked message): no check here, so
+// that it inlines.
 func (n *Network) newPacket(m *mem.Msg) *packet {
 	var p *packet
-	if k := len(n.packets); k > 0 {
-		p = n.packets[k-1]
-		n.packets = n.packets[:k-1]
+	if k := len(n.packets) - 1; k >= 0 {
+		p = n.packets[k]
+		n.packets = n.packets[:k]
 	} else {
 		p = &packet{n: n}
-	}
-	if m.Class >= mem.NumClasses {
-		n.badClass(m)
 	}
 	n.seq++
 	p.m, p.src, p.dst = m, m.Src, m.Dst
 	p.class, p.id = m.Class, m.ID
 	p.sent, p.seq = n.e.Now(), n.seq
 	return p
+}
+
+// badSend fails on what is wrong with a message sent: its nodes, its
+// class.
+func (n *Network) badSend(m *mem.Msg) {
+	n.checkNode("send", m.Src)
+	n.checkNode("send", m.Dst)
+	n.badClass(m)
 }
 
 func (n *Network) badClass(m *mem.Msg) {
@@ -496,8 +504,10 @@ func (n *Network) badClass(m *mem.Msg) {
 // node is delivered after Config.LocalLatency from a fresh event, never
 // synchronously.
 func (n *Network) Send(m *mem.Msg) {
-	n.checkNode("send", m.Src)
-	n.checkNode("send", m.Dst)
+	// checkNode twice and the class, in one test (the failures apart).
+	if uint64(m.Src) >= uint64(n.n) || uint64(m.Dst) >= uint64(n.n) || m.Class >= mem.NumClasses {
+		n.badSend(m)
+	}
 	n.take(m)
 	if n.lateKick != nil {
 		n.kickLate()
@@ -617,6 +627,9 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		}
 		n.Free(m)
 		return
+	}
+	if m.Class >= mem.NumClasses {
+		n.badClass(m)
 	}
 	src := m.Src
 	if n.linksOnly && n.mcGroups != nil {
