@@ -214,7 +214,7 @@ func (p *packet) Handle(kind uint64) {
 	m := p.m
 	r := n.recv[int(p.class)*n.n+int(p.dst)] // n.receiver(m): p has them at hand
 	if r == nil {
-		n.noReceiver(m)
+		panic(n.noReceiver(m))
 	}
 	lat := n.e.Now() - p.sent
 	n.st.delivered++
@@ -403,34 +403,42 @@ func (n *Network) badNode(what string, id mem.NodeID) {
 // is left as it was: see mem.Msg); the caller owns it.
 func (n *Network) NewMsg() *mem.Msg {
 	m := n.popMsg()
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
 	m.Header = mem.Header{}
 	return m
 }
 
-// popMsg takes a message from the pool (or a new one), not zeroed, and
-// clears its ownership record.
+// popMsg takes a message from the pool (or a new one), not zeroed; its
+// ownership record, if any, is the caller's to clear.
 func (n *Network) popMsg() *mem.Msg {
-	var m *mem.Msg
-	if k := len(n.msgs); k > 0 {
-		m = n.msgs[k-1]
-		n.msgs = n.msgs[:k-1]
-	} else {
-		m = new(mem.Msg)
+	if k := len(n.msgs) - 1; k >= 0 {
+		m := n.msgs[k]
+		n.msgs = n.msgs[:k]
+		return m
 	}
-	if n.owned != nil {
-		delete(n.owned, m)
-	}
-	return m
+	return new(mem.Msg)
 }
 
 // copyMsg returns a copy of m from the pool, owned by the network: NewMsg
-// without zeroing what the copy overwrites.
+// without zeroing what the copy overwrites. The ownership checks are
+// copyChecked's, so that nothing is kept spilled around their calls.
 func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
+	if n.owned != nil {
+		return n.copyChecked(m)
+	}
 	mm := n.popMsg()
 	mm.CopyFrom(m)
-	if n.owned != nil {
-		n.takeChecked(mm)
-	}
+	return mm
+}
+
+// copyChecked is copyMsg with CheckOwnership.
+func (n *Network) copyChecked(m *mem.Msg) *mem.Msg {
+	mm := n.popMsg()
+	delete(n.owned, mm)
+	mm.CopyFrom(m)
+	n.takeChecked(mm)
 	return mm
 }
 
@@ -438,11 +446,15 @@ func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
 // caller owns may be freed, pooled or not.
 func (n *Network) Free(m *mem.Msg) {
 	if n.owned != nil {
+		// Nothing after the call: n and m need not be spilled
+		// around it on the common path.
 		n.freeChecked(m)
+		return
 	}
 	n.msgs = append(n.msgs, m)
 }
 
+// freeChecked is Free with CheckOwnership.
 func (n *Network) freeChecked(m *mem.Msg) {
 	switch n.owned[m] {
 	case ownInNetwork:
@@ -451,6 +463,7 @@ func (n *Network) freeChecked(m *mem.Msg) {
 		sim.Failf(n.Name(), "free", "double free: %v", m)
 	}
 	n.owned[m] = ownFree
+	n.msgs = append(n.msgs, m)
 }
 
 // take checks and records that the network owns m (CheckOwnership only).
@@ -890,8 +903,15 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 	}
 }
 
-func (n *Network) noReceiver(m *mem.Msg) {
-	sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
+// noReceiver is the failure of a delivery to nobody. Its callers panic
+// in place: a call the compiler cannot see never returns would keep the
+// receiver and the message spilled on the common path. Not inlined: its
+// Sprintf's arguments would enlarge the callers' frames.
+//
+//go:noinline
+func (n *Network) noReceiver(m *mem.Msg) *sim.InvariantError {
+	return &sim.InvariantError{Component: n.Name(), State: "deliver",
+		Msg: fmt.Sprintf("no receiver attached at node %d for %v", m.Dst, m)}
 }
 
 // deliverBroadcast ends a bus transaction: every destination gets its own
@@ -926,7 +946,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r := n.receiver(m)
 	if r == nil {
-		n.noReceiver(m)
+		panic(n.noReceiver(m))
 	}
 	lat := n.e.Now() - sent
 	n.st.delivered++
