@@ -80,9 +80,9 @@ type Network struct {
 	winStart sim.Time
 
 	// mcGroups[v<<multicastNodes|set]: how a multicast from node v to the
-	// nodes in set leaves v (mcSplit); nil until first needed, and the
-	// table itself nil on networks too large for multicasts. linksOnly:
-	// no buses, so Broadcast may use it from the source too.
+	// nodes in set leaves v (mcSplit), worked out for every (v, set) by
+	// New (mcTable); the table nil on networks too large for multicasts.
+	// linksOnly: no buses, so Broadcast may use it from the source too.
 	mcGroups  [][]mcGroup
 	linksOnly bool
 }
@@ -333,15 +333,15 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 	if err := n.buildRoutes(); err != nil {
 		return nil, err
 	}
-	if n.n <= multicastNodes {
-		n.mcGroups = make([][]mcGroup, n.n<<multicastNodes)
-	}
 	n.linksOnly = len(cfg.Buses) == 0
 	n.hops = make([]hop, len(n.out))
 	for i, c := range n.out {
 		if c != nil {
 			n.hops[i] = hop{c: c, b: c.buf(n.next[i]), next: n.next[i]}
 		}
+	}
+	if n.n <= multicastNodes {
+		n.mcTable()
 	}
 	return n, nil
 }
@@ -765,12 +765,27 @@ func (c *msgCopies) to(d mem.NodeID) *mem.Msg {
 // mcSplit says how a multicast from node v to the nodes in set (v not in
 // it) leaves v: one packet per channel the routes from v take, for the
 // lowest node routed by it and carrying the others, in the order of those
-// lowest nodes. Routes are fixed, so each answer is worked out once.
+// lowest nodes. Routes are fixed, so the answers are worked out once, by
+// New: a lookup that inlines (a table filled on demand would not).
 func (n *Network) mcSplit(v mem.NodeID, set uint8) []mcGroup {
-	k := int(v)<<multicastNodes | int(set)
-	if gs := n.mcGroups[k]; gs != nil || set == 0 {
-		return gs
+	return n.mcGroups[int(v)<<multicastNodes|int(set)]
+}
+
+// mcTable fills mcGroups: mcSplit's answer for every node v and every set
+// of the other nodes (8 x 128 on gruyere).
+func (n *Network) mcTable() {
+	n.mcGroups = make([][]mcGroup, n.n<<multicastNodes)
+	for v := range n.n {
+		for set := 1; set < 1<<n.n; set++ {
+			if set&(1<<v) == 0 {
+				n.mcGroups[v<<multicastNodes|set] = n.mcBuild(mem.NodeID(v), uint8(set))
+			}
+		}
 	}
+}
+
+// mcBuild works out mcSplit's answer.
+func (n *Network) mcBuild(v mem.NodeID, set uint8) []mcGroup {
 	row := n.hops[int(v)*n.n : int(v+1)*n.n]
 	var gs []mcGroup
 	for s := set; s != 0; {
@@ -785,7 +800,6 @@ func (n *Network) mcSplit(v mem.NodeID, set uint8) []mcGroup {
 		s &^= grp
 		gs = append(gs, mcGroup{d: mem.NodeID(d), mc: grp &^ (1 << uint(d))})
 	}
-	n.mcGroups[k] = gs
 	return gs
 }
 
