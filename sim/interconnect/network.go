@@ -596,7 +596,7 @@ func (n *Network) kickLate() {
 	if p := n.lateSplit; p != nil {
 		n.lateSplit = nil
 		v := p.next
-		n.split(p, v, (p.mc|1<<uint(p.dst))&^(1<<uint(v)), true)
+		n.split(p, v, (p.mc|1<<(uint(p.dst)&7))&^(1<<(uint(v)&7)), true)
 	}
 }
 
@@ -712,7 +712,7 @@ func (n *Network) ascending(dsts []mem.NodeID) (uint8, bool) {
 		if d <= prev || int(d) >= n.n {
 			return 0, false
 		}
-		set |= 1 << uint(d)
+		set |= 1 << (uint(d) & 7) // (d < n.n <= 8: no test for a wider shift)
 		prev = d
 	}
 	return set, true
@@ -725,7 +725,7 @@ func (n *Network) ascending(dsts []mem.NodeID) (uint8, bool) {
 // copy, if it is in set, is delivered locally.
 func (n *Network) multicast(m *mem.Msg, set uint8) {
 	src := m.Src
-	self := uint8(1) << uint(src)
+	self := uint8(1) << (uint(src) & 7)
 	local := set&self != 0
 	cp := msgCopies{n: n, m: m}
 	for _, g := range n.mcSplit(src, set&^self) {
@@ -854,9 +854,11 @@ func (n *Network) arriveMulti(p *packet) {
 	c, b, v := p.ch, p.nb, p.next
 	b.inflight--
 	b.used--
-	rest := p.mc | 1<<uint(p.dst)
-	local := rest&(1<<uint(v)) != 0
-	rest &^= 1 << uint(v)
+	// (&7: nodes are below 8 where packets are multicasts; no test for a
+	// wider shift.)
+	rest := p.mc | 1<<(uint(p.dst)&7)
+	local := rest&(1<<(uint(v)&7)) != 0
+	rest &^= 1 << (uint(v) & 7)
 	if c.q.n == 0 && p != n.retrying && !n.noFast {
 		if !local {
 			n.split(p, v, rest, false)
