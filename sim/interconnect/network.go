@@ -80,9 +80,9 @@ type Network struct {
 	winStart sim.Time
 
 	// mcGroups[v<<multicastNodes|set]: how a multicast from node v to the
-	// nodes in set leaves v (mcSplit); nil until first needed, and the
-	// table itself nil on networks too large for multicasts. linksOnly:
-	// no buses, so Broadcast may use it from the source too.
+	// nodes in set leaves v (mcSplit), worked out for every (v, set) by
+	// New (mcTable); the table nil on networks too large for multicasts.
+	// linksOnly: no buses, so Broadcast may use it from the source too.
 	mcGroups  [][]mcGroup
 	linksOnly bool
 }
@@ -214,7 +214,7 @@ func (p *packet) Handle(kind uint64) {
 	m := p.m
 	r := n.recv[int(p.class)*n.n+int(p.dst)] // n.receiver(m): p has them at hand
 	if r == nil {
-		n.noReceiver(m)
+		panic(n.noReceiver(m))
 	}
 	lat := n.e.Now() - p.sent
 	n.st.delivered++
@@ -333,15 +333,15 @@ func New(e *sim.Engine, cfg Config) (*Network, error) {
 	if err := n.buildRoutes(); err != nil {
 		return nil, err
 	}
-	if n.n <= multicastNodes {
-		n.mcGroups = make([][]mcGroup, n.n<<multicastNodes)
-	}
 	n.linksOnly = len(cfg.Buses) == 0
 	n.hops = make([]hop, len(n.out))
 	for i, c := range n.out {
 		if c != nil {
 			n.hops[i] = hop{c: c, b: c.buf(n.next[i]), next: n.next[i]}
 		}
+	}
+	if n.n <= multicastNodes {
+		n.mcTable()
 	}
 	return n, nil
 }
@@ -403,34 +403,42 @@ func (n *Network) badNode(what string, id mem.NodeID) {
 // is left as it was: see mem.Msg); the caller owns it.
 func (n *Network) NewMsg() *mem.Msg {
 	m := n.popMsg()
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
 	m.Header = mem.Header{}
 	return m
 }
 
-// popMsg takes a message from the pool (or a new one), not zeroed, and
-// clears its ownership record.
+// popMsg takes a message from the pool (or a new one), not zeroed; its
+// ownership record, if any, is the caller's to clear.
 func (n *Network) popMsg() *mem.Msg {
-	var m *mem.Msg
-	if k := len(n.msgs); k > 0 {
-		m = n.msgs[k-1]
-		n.msgs = n.msgs[:k-1]
-	} else {
-		m = new(mem.Msg)
+	if k := len(n.msgs) - 1; k >= 0 {
+		m := n.msgs[k]
+		n.msgs = n.msgs[:k]
+		return m
 	}
-	if n.owned != nil {
-		delete(n.owned, m)
-	}
-	return m
+	return new(mem.Msg)
 }
 
 // copyMsg returns a copy of m from the pool, owned by the network: NewMsg
-// without zeroing what the copy overwrites.
+// without zeroing what the copy overwrites. The ownership checks are
+// copyChecked's, so that nothing is kept spilled around their calls.
 func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
+	if n.owned != nil {
+		return n.copyChecked(m)
+	}
 	mm := n.popMsg()
 	mm.CopyFrom(m)
-	if n.owned != nil {
-		n.takeChecked(mm)
-	}
+	return mm
+}
+
+// copyChecked is copyMsg with CheckOwnership.
+func (n *Network) copyChecked(m *mem.Msg) *mem.Msg {
+	mm := n.popMsg()
+	delete(n.owned, mm)
+	mm.CopyFrom(m)
+	n.takeChecked(mm)
 	return mm
 }
 
@@ -438,11 +446,15 @@ func (n *Network) copyMsg(m *mem.Msg) *mem.Msg {
 // caller owns may be freed, pooled or not.
 func (n *Network) Free(m *mem.Msg) {
 	if n.owned != nil {
+		// Nothing after the call: n and m need not be spilled
+		// around it on the common path.
 		n.freeChecked(m)
+		return
 	}
 	n.msgs = append(n.msgs, m)
 }
 
+// freeChecked is Free with CheckOwnership.
 func (n *Network) freeChecked(m *mem.Msg) {
 	switch n.owned[m] {
 	case ownInNetwork:
@@ -451,6 +463,7 @@ func (n *Network) freeChecked(m *mem.Msg) {
 		sim.Failf(n.Name(), "free", "double free: %v", m)
 	}
 	n.owned[m] = ownFree
+	n.msgs = append(n.msgs, m)
 }
 
 // take checks and records that the network owns m (CheckOwnership only).
@@ -470,22 +483,30 @@ func (n *Network) takeChecked(m *mem.Msg) {
 	n.owned[m] = ownInNetwork
 }
 
+// newPacket takes a packet from the pool for m, whose class Send or
+// Broadcast checked (split copies a checked message): no check here, so
+// that it inlines.
 func (n *Network) newPacket(m *mem.Msg) *packet {
 	var p *packet
-	if k := len(n.packets); k > 0 {
-		p = n.packets[k-1]
-		n.packets = n.packets[:k-1]
+	if k := len(n.packets) - 1; k >= 0 {
+		p = n.packets[k]
+		n.packets = n.packets[:k]
 	} else {
 		p = &packet{n: n}
-	}
-	if m.Class >= mem.NumClasses {
-		n.badClass(m)
 	}
 	n.seq++
 	p.m, p.src, p.dst = m, m.Src, m.Dst
 	p.class, p.id = m.Class, m.ID
 	p.sent, p.seq = n.e.Now(), n.seq
 	return p
+}
+
+// badSend fails on what is wrong with a message sent: its nodes, its
+// class.
+func (n *Network) badSend(m *mem.Msg) {
+	n.checkNode("send", m.Src)
+	n.checkNode("send", m.Dst)
+	n.badClass(m)
 }
 
 func (n *Network) badClass(m *mem.Msg) {
@@ -496,8 +517,10 @@ func (n *Network) badClass(m *mem.Msg) {
 // node is delivered after Config.LocalLatency from a fresh event, never
 // synchronously.
 func (n *Network) Send(m *mem.Msg) {
-	n.checkNode("send", m.Src)
-	n.checkNode("send", m.Dst)
+	// checkNode twice and the class, in one test (the failures apart).
+	if uint64(m.Src) >= uint64(n.n) || uint64(m.Dst) >= uint64(n.n) || m.Class >= mem.NumClasses {
+		n.badSend(m)
+	}
 	n.take(m)
 	if n.lateKick != nil {
 		n.kickLate()
@@ -573,7 +596,7 @@ func (n *Network) kickLate() {
 	if p := n.lateSplit; p != nil {
 		n.lateSplit = nil
 		v := p.next
-		n.split(p, v, (p.mc|1<<uint(p.dst))&^(1<<uint(v)), true)
+		n.split(p, v, (p.mc|1<<(uint(p.dst)&7))&^(1<<(uint(v)&7)), true)
 	}
 }
 
@@ -617,6 +640,9 @@ func (n *Network) Broadcast(m *mem.Msg, dsts []mem.NodeID) {
 		}
 		n.Free(m)
 		return
+	}
+	if m.Class >= mem.NumClasses {
+		n.badClass(m)
 	}
 	src := m.Src
 	if n.linksOnly && n.mcGroups != nil {
@@ -686,7 +712,7 @@ func (n *Network) ascending(dsts []mem.NodeID) (uint8, bool) {
 		if d <= prev || int(d) >= n.n {
 			return 0, false
 		}
-		set |= 1 << uint(d)
+		set |= 1 << (uint(d) & 7) // (d < n.n <= 8: no test for a wider shift)
 		prev = d
 	}
 	return set, true
@@ -699,7 +725,7 @@ func (n *Network) ascending(dsts []mem.NodeID) (uint8, bool) {
 // copy, if it is in set, is delivered locally.
 func (n *Network) multicast(m *mem.Msg, set uint8) {
 	src := m.Src
-	self := uint8(1) << uint(src)
+	self := uint8(1) << (uint(src) & 7)
 	local := set&self != 0
 	cp := msgCopies{n: n, m: m}
 	for _, g := range n.mcSplit(src, set&^self) {
@@ -739,12 +765,27 @@ func (c *msgCopies) to(d mem.NodeID) *mem.Msg {
 // mcSplit says how a multicast from node v to the nodes in set (v not in
 // it) leaves v: one packet per channel the routes from v take, for the
 // lowest node routed by it and carrying the others, in the order of those
-// lowest nodes. Routes are fixed, so each answer is worked out once.
+// lowest nodes. Routes are fixed, so the answers are worked out once, by
+// New: a lookup that inlines (a table filled on demand would not).
 func (n *Network) mcSplit(v mem.NodeID, set uint8) []mcGroup {
-	k := int(v)<<multicastNodes | int(set)
-	if gs := n.mcGroups[k]; gs != nil || set == 0 {
-		return gs
+	return n.mcGroups[int(v)<<multicastNodes|int(set)]
+}
+
+// mcTable fills mcGroups: mcSplit's answer for every node v and every set
+// of the other nodes (8 x 128 on gruyere).
+func (n *Network) mcTable() {
+	n.mcGroups = make([][]mcGroup, n.n<<multicastNodes)
+	for v := range n.n {
+		for set := 1; set < 1<<n.n; set++ {
+			if set&(1<<v) == 0 {
+				n.mcGroups[v<<multicastNodes|set] = n.mcBuild(mem.NodeID(v), uint8(set))
+			}
+		}
 	}
+}
+
+// mcBuild works out mcSplit's answer.
+func (n *Network) mcBuild(v mem.NodeID, set uint8) []mcGroup {
 	row := n.hops[int(v)*n.n : int(v+1)*n.n]
 	var gs []mcGroup
 	for s := set; s != 0; {
@@ -759,7 +800,6 @@ func (n *Network) mcSplit(v mem.NodeID, set uint8) []mcGroup {
 		s &^= grp
 		gs = append(gs, mcGroup{d: mem.NodeID(d), mc: grp &^ (1 << uint(d))})
 	}
-	n.mcGroups[k] = gs
 	return gs
 }
 
@@ -814,9 +854,11 @@ func (n *Network) arriveMulti(p *packet) {
 	c, b, v := p.ch, p.nb, p.next
 	b.inflight--
 	b.used--
-	rest := p.mc | 1<<uint(p.dst)
-	local := rest&(1<<uint(v)) != 0
-	rest &^= 1 << uint(v)
+	// (&7: nodes are below 8 where packets are multicasts; no test for a
+	// wider shift.)
+	rest := p.mc | 1<<(uint(p.dst)&7)
+	local := rest&(1<<(uint(v)&7)) != 0
+	rest &^= 1 << (uint(v) & 7)
 	if c.q.n == 0 && p != n.retrying && !n.noFast {
 		if !local {
 			n.split(p, v, rest, false)
@@ -877,8 +919,15 @@ func (n *Network) split(p *packet, v mem.NodeID, set uint8, owe bool) {
 	}
 }
 
-func (n *Network) noReceiver(m *mem.Msg) {
-	sim.Failf(n.Name(), "deliver", "no receiver attached at node %d for %v", m.Dst, m)
+// noReceiver is the failure of a delivery to nobody. Its callers panic
+// in place: a call the compiler cannot see never returns would keep the
+// receiver and the message spilled on the common path. Not inlined: its
+// Sprintf's arguments would enlarge the callers' frames.
+//
+//go:noinline
+func (n *Network) noReceiver(m *mem.Msg) *sim.InvariantError {
+	return &sim.InvariantError{Component: n.Name(), State: "deliver",
+		Msg: fmt.Sprintf("no receiver attached at node %d for %v", m.Dst, m)}
 }
 
 // deliverBroadcast ends a bus transaction: every destination gets its own
@@ -913,7 +962,7 @@ func (n *Network) deliverBroadcast(p *packet) {
 func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	r := n.receiver(m)
 	if r == nil {
-		n.noReceiver(m)
+		panic(n.noReceiver(m))
 	}
 	lat := n.e.Now() - sent
 	n.st.delivered++
