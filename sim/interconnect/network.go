@@ -216,12 +216,7 @@ func (p *packet) Handle(kind uint64) {
 	if r == nil {
 		panic(n.noReceiver(m))
 	}
-	lat := n.e.Now() - p.sent
-	n.st.delivered++
-	n.st.latency += lat
-	if lat > n.st.maxLatency {
-		n.st.maxLatency = lat
-	}
+	n.countDelivery(p.sent)
 	if n.owned != nil {
 		delete(n.owned, m)
 	}
@@ -964,16 +959,21 @@ func (n *Network) handOver(m *mem.Msg, sent sim.Time) {
 	if r == nil {
 		panic(n.noReceiver(m))
 	}
+	n.countDelivery(sent)
+	if n.owned != nil {
+		delete(n.owned, m)
+	}
+	r.Receive(m)
+}
+
+// countDelivery counts a delivery, now, of a message first sent at sent.
+func (n *Network) countDelivery(sent sim.Time) {
 	lat := n.e.Now() - sent
 	n.st.delivered++
 	n.st.latency += lat
 	if lat > n.st.maxLatency {
 		n.st.maxLatency = lat
 	}
-	if n.owned != nil {
-		delete(n.owned, m)
-	}
-	r.Receive(m)
 }
 
 // recycle returns a delivered unicast or local packet to the pool. Every
