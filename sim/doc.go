@@ -276,11 +276,38 @@
 // the whole Ack (-0.65 %); response's kind-to-event table and requestHeld's
 // first tests made by its caller (-0.14 %); one data buffer in pctx for
 // the copy that left and the captured data, which no table row uses
-// together (the actions that use one fail on the other: -0.27 %). Both
-// together, the session's three rounds: 829.8M -> 720.6M (-13.2 %). Host
-// time (interleaved runs of 1M operations, noisy 2-core host): median
-// 580 -> 537 ns per operation, best 541 -> 504; go test -bench's own runs
-// 1.93 to 2.03 M operations per second, median 2.00 M.
+// together (the actions that use one fail on the other: -0.27 %).
+//
+// A third round (720.6M -> 690.3M, -4.2 %). In sim/cache: L1.Hit's table
+// indexed by the operation itself (built at start-up from the class
+// table), loads first (-0.33 %); response finds its transaction by number
+// (pkg.byTxn, checked against the line) before scanning (-0.40 %); a
+// count of live transactions per line hash lets txn answer "none" without
+// a scan, as most probes find (-0.25 %; a 64-bit mask of the lines had
+// saved too little, round three); an L2 frame's bit per L1 that may hold
+// its line E or M (frame.l1w, checked in test builds), so that a pull
+// looks only at those L1s (-0.96 %); HomeMap.Home indexing ranges that
+// follow one another with one power-of-two size rather than searching
+// (-0.21 %); probe freeing what it does not keep, so that runProbe inlines
+// (-0.34 %). In sim/interconnect: newPacket inlined (its class check made
+// by Send and Broadcast, -0.75 %); rare calls off the delivery, Free and
+// copy paths so that nothing is spilled for them (-0.34 %); mcSplit's
+// table filled by New, a lookup that inlines (-0.37 %; New 40 -> 77 us on
+// gruyere); multicast node bits shifted by node&7 (-0.29 %). Rejected:
+// fire setting the free and wake flags itself (-0.02 %); one pass of
+// fillL1 for pull and snoop (no change: one L1 per L2 on gruyere); post
+// refilling the free list at its return (+0.19 %); lateKick as an index
+// (+0.05 %); forward returning nothing (-0.02 %); queue inlined (cost
+// 137 even with the ring's growth out of line).
+//
+// The session's rounds together: 829.8M -> 690.3M (-16.8 %), 4.9 events
+// per operation as before (no event was removed; results and event order
+// are unchanged). Host time, interleaved runs of 1M operations on the
+// noisy 2-core host: median 604 -> 515 ns per operation in one series
+// (-15 %), best 541 -> 496; go test -bench's own runs 1.85 to 2.02 M
+// operations per second, median about 1.97 M, in a busy spell (the base
+// took 560 to 706 ns then); in a quieter spell, the build before the
+// third round (4 % more instructions) had its median at 2.00 M.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
