@@ -121,7 +121,8 @@ func (c *cluster) toPackageAfter(r *req, d sim.Time) {
 	c.mshrU++
 	r.holdsL2 = true
 	r.stage = stToPkg
-	c.s.e.After(d+c.pkg.cfg.ToPackage, &c.pkg.arrive, uint64(r.gid))
+	e := c.s.e
+	e.Post(e.Now()+d+c.pkg.cfg.ToPackage, &c.pkg.arrive, uint64(r.gid))
 }
 
 // release frees r's L2 MSHR, if it holds one.

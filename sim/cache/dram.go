@@ -83,7 +83,7 @@ func (h *home) readDRAM(m *mem.Msg) {
 	}
 	b := h.bank(m.Line)
 	b.q.push(dlEntry{m: m})
-	h.s.e.Schedule(b.start(h.cfg.RowCycle)+h.cfg.DRAM, b, 0)
+	h.s.e.Post(b.start(h.cfg.RowCycle)+h.cfg.DRAM, b, 0)
 }
 
 // writeDRAM takes line's bank for one write (nothing waits for it but the

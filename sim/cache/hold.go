@@ -241,7 +241,7 @@ func (p *pkg) newWait(line mem.LineAddr, until sim.Time) *holdWait {
 	}
 	w.live, w.line, w.until = true, line, until
 	p.nwait++
-	p.s.e.Schedule(until, &p.holdWake, uint64(w.idx))
+	p.s.e.Post(until, &p.holdWake, uint64(w.idx))
 	return w
 }
 

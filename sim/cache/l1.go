@@ -282,7 +282,8 @@ func (l *L1) start(a *mem.Access, done mem.Completion) {
 		l.cl.toPackageAfter(r, l.lat+l.cl.lat)
 		return
 	}
-	l.s.e.After(l.lat+l.cl.lat, l, uint64(idx)<<2|evL2)
+	e := l.s.e
+	e.Post(e.Now()+l.lat+l.cl.lat, l, uint64(idx)<<2|evL2)
 }
 
 // completeAt schedules the completion of r, which has just been performed,
@@ -292,7 +293,7 @@ func (l *L1) completeAt(r *req, d sim.Time) {
 	if p := l.cl.pkg; p.hold > 0 && r.done != nil && r.op != mem.OpFlush && r.op != mem.OpInvalidate {
 		p.addHold(l, r.line, opClass(r.op) == 1, l.s.e.Now()+d)
 	}
-	l.s.e.After(d, l, uint64(r.idx)<<2|evComplete)
+	l.s.e.Post(l.s.e.Now()+d, l, uint64(r.idx)<<2|evComplete)
 }
 
 // Handle runs the L1's events: the L2 lookup of a miss, a completion.

@@ -69,7 +69,7 @@ func (p *pkg) probeSlot(occ sim.Time) sim.Time {
 // starting now, written out there.)
 func (p *pkg) deferProbe(m *mem.Msg) {
 	p.probeQ = append(p.probeQ, m)
-	p.s.e.Schedule(p.probeSlot(p.probeOcc), &p.probeWake, 0)
+	p.s.e.Post(p.probeSlot(p.probeOcc), &p.probeWake, 0)
 }
 
 // siblingProbe accounts an on-chip transfer to r from a sibling cluster

@@ -278,7 +278,9 @@ func (dl *delayLine) push(m *mem.Msg, dsts uint64) {
 		return
 	}
 	dl.q.push(dlEntry{m, dsts})
-	dl.s.e.After(dl.d, dl, 0)
+	// Post: the ID, never cancelled, is not worth making.
+	e := dl.s.e
+	e.Post(e.Now()+dl.d, dl, 0)
 }
 
 func (dl *delayLine) out(en dlEntry) {
