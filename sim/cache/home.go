@@ -206,9 +206,7 @@ func (h *home) handle(hl *hline, m *mem.Msg) {
 			ctx.shared = hl.owner >= 0 || hl.sharers&^bit(hl.req) != 0
 		}
 	}
-	for _, a := range row.acts() {
-		h.act(&ctx, a)
-	}
+	h.act(&ctx, row.acts())
 	hl.st = row.next
 	if !ctx.keep {
 		h.s.freeMsg(m)
@@ -247,72 +245,75 @@ func (h *home) probeMask(kind mem.Kind, mask uint64, ctx *hctx) {
 	h.ctl.push(h.out(kind, mem.ClassProbe, mem.NodeID(bits.TrailingZeros64(mask)), ctx.hl), mask)
 }
 
-func (h *home) act(ctx *hctx, a uint8) {
+// act runs a row's actions in order: one call per row, as pkg.act.
+func (h *home) act(ctx *hctx, acts []uint8) {
 	hl := ctx.hl
-	switch a {
-	case haQueue:
-		h.stats.Queued++
-		hl.q = append(hl.q, ctx.m)
-		ctx.keep = true
-	case haProbeAllS, haProbeAllM:
-		kind := KPrbS
-		if a == haProbeAllM {
-			kind = KPrbM
-		}
-		h.probeMask(kind, h.s.cachingMask&^bit(hl.req), ctx)
-	case haMem, haMemX:
-		kind := KMem
-		if a == haMemX {
-			kind = KMemX
-		}
-		h.stats.MemReads++
-		m := h.out(kind, mem.ClassData, hl.req, hl)
-		m.Data, m.Acks, m.Shared = h.s.memory.ReadLine(hl.line), ctx.acks, ctx.shared
-		h.readDRAM(m)
-	case haGrant:
-		m := h.out(KGrant, mem.ClassResponse, hl.req, hl)
-		m.Acks, m.Shared = ctx.acks, ctx.shared
-		h.ctl.push(m, 0)
-	case haFwdS:
-		h.probe(KFwdS, hl.owner, ctx)
-	case haFwdM:
-		h.probe(KFwdM, hl.owner, ctx)
-	case haInvSharers:
-		mask := hl.sharers &^ bit(hl.req)
-		if hl.owner >= 0 {
-			mask &^= bit(hl.owner)
-		}
-		h.probeMask(KPrbM, mask, ctx)
-	case haInvOwner:
-		h.probe(KPrbM, hl.owner, ctx)
-	case haWbGo:
-		h.ctl.push(h.out(KWbGo, mem.ClassResponse, hl.req, hl), 0)
-	case haPutAck:
-		m := h.s.newMsg()
-		m.Kind, m.Class, m.Src, m.Dst = KPutAck, mem.ClassResponse, h.node, mem.NodeID(ctx.m.Requester)
-		m.Line, m.Txn, m.ID, m.Requester = hl.line, ctx.m.Txn, ctx.m.ID, ctx.m.Requester
-		h.ctl.push(m, 0)
-	case haWriteMem:
-		if ctx.m.Class == mem.ClassData {
-			h.stats.MemWrites++
-			h.s.memory.WriteLine(hl.line, ctx.m.Data)
-			h.writeDRAM(hl.line)
-		}
-	case haDirDoneS:
-		hl.sharers |= bit(hl.req)
-		if hl.owner >= 0 {
-			hl.sharers |= bit(hl.owner)
+	for _, a := range acts {
+		switch a {
+		case haQueue:
+			h.stats.Queued++
+			hl.q = append(hl.q, ctx.m)
+			ctx.keep = true
+		case haProbeAllS, haProbeAllM:
+			kind := KPrbS
+			if a == haProbeAllM {
+				kind = KPrbM
+			}
+			h.probeMask(kind, h.s.cachingMask&^bit(hl.req), ctx)
+		case haMem, haMemX:
+			kind := KMem
+			if a == haMemX {
+				kind = KMemX
+			}
+			h.stats.MemReads++
+			m := h.out(kind, mem.ClassData, hl.req, hl)
+			m.Data, m.Acks, m.Shared = h.s.memory.ReadLine(hl.line), ctx.acks, ctx.shared
+			h.readDRAM(m)
+		case haGrant:
+			m := h.out(KGrant, mem.ClassResponse, hl.req, hl)
+			m.Acks, m.Shared = ctx.acks, ctx.shared
+			h.ctl.push(m, 0)
+		case haFwdS:
+			h.probe(KFwdS, hl.owner, ctx)
+		case haFwdM:
+			h.probe(KFwdM, hl.owner, ctx)
+		case haInvSharers:
+			mask := hl.sharers &^ bit(hl.req)
+			if hl.owner >= 0 {
+				mask &^= bit(hl.owner)
+			}
+			h.probeMask(KPrbM, mask, ctx)
+		case haInvOwner:
+			h.probe(KPrbM, hl.owner, ctx)
+		case haWbGo:
+			h.ctl.push(h.out(KWbGo, mem.ClassResponse, hl.req, hl), 0)
+		case haPutAck:
+			m := h.s.newMsg()
+			m.Kind, m.Class, m.Src, m.Dst = KPutAck, mem.ClassResponse, h.node, mem.NodeID(ctx.m.Requester)
+			m.Line, m.Txn, m.ID, m.Requester = hl.line, ctx.m.Txn, ctx.m.ID, ctx.m.Requester
+			h.ctl.push(m, 0)
+		case haWriteMem:
+			if ctx.m.Class == mem.ClassData {
+				h.stats.MemWrites++
+				h.s.memory.WriteLine(hl.line, ctx.m.Data)
+				h.writeDRAM(hl.line)
+			}
+		case haDirDoneS:
+			hl.sharers |= bit(hl.req)
+			if hl.owner >= 0 {
+				hl.sharers |= bit(hl.owner)
+				hl.owner = -1
+			}
+		case haDirDoneSO:
+			hl.sharers |= bit(hl.req)
+		case haDirOwner:
+			hl.owner, hl.sharers = hl.req, 0
+		case haDirClearOwner:
 			hl.owner = -1
+		case haNext:
+			ctx.next = true
+		default:
+			sim.Failf(h.name, hStateNames[hl.st], "line %v: unknown action %d", hl.line, a)
 		}
-	case haDirDoneSO:
-		hl.sharers |= bit(hl.req)
-	case haDirOwner:
-		hl.owner, hl.sharers = hl.req, 0
-	case haDirClearOwner:
-		hl.owner = -1
-	case haNext:
-		ctx.next = true
-	default:
-		sim.Failf(h.name, hStateNames[hl.st], "line %v: unknown action %d", hl.line, a)
 	}
 }

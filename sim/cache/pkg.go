@@ -467,9 +467,7 @@ func (p *pkg) fire(ctx *pctx, st, ev uint8) uint8 {
 	p.tab.ran(st, ev)
 	ctx.ev = ev
 	ctx.free, ctx.wake = false, false
-	for _, a := range row.acts() {
-		p.act(ctx, st, a)
-	}
+	p.act(ctx, st, row.acts())
 	next := row.next
 	t := ctx.t
 	if transientP(next) {
@@ -860,174 +858,180 @@ func (p *pkg) msg(kind mem.Kind, class mem.Class, dst mem.NodeID, t *ptxn) *mem.
 	return m
 }
 
-func (p *pkg) act(ctx *pctx, st, a uint8) {
-	t := ctx.t
-	line := ctx.line
-	switch a {
-	case paStall:
-		t.waiters.push(ctx.r)
-	case paAlloc:
-		ctx.t = p.newTxn(line, true, ctx.id)
-		ctx.t.cl, ctx.t.init = ctx.r.l1.cl, ctx.r
-	case paAllocWB:
-		ctx.t = p.newTxn(line, false, ctx.id)
-	case paSendGetS, paSendGetM, paSendUpg:
-		p.sendRequest(t, KGetS+mem.Kind(a-paSendGetS))
-	case paSendPutM, paSendPutO, paSendPutE:
-		k := KPutM + mem.Kind(a-paSendPutM)
-		t.kind = k
-		p.stats.Writebacks++
-		m := p.msg(k, mem.ClassRequest, t.home, t)
-		if p.dir && k != KPutE {
-			m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
-		}
-		p.s.send(m)
-	case paSendOrdM:
-		k := KGetM
-		if t.cl.find(line) != nil {
-			k = KUpg
-		}
-		p.sendRequest(t, k)
-	case paRestore:
-		p.restore(ctx, st)
-	case paSendDataReq:
-		p.s.send(p.msg(KDataReq, mem.ClassRequest, t.home, t))
-	case paSendWbData:
-		if !t.hasVic {
-			p.fail(line, st, "writeback without data")
-		}
-		m := p.msg(KWbData, mem.ClassData, t.home, t)
-		m.Data, m.Dirty = t.vic, true
-		p.s.send(m)
-	case paSendWbCancel:
-		p.s.send(p.msg(KWbCancel, mem.ClassResponse, t.home, t))
-	case paSendDone:
-		m := p.msg(KDone, mem.ClassResponse, t.home, t)
-		if t.kind == KGetS {
-			m.Shared = ctx.ev == peLastS
-			m.Dirty = t.dirtyRecv && !p.mesi // the previous owner kept O
-			if t.dirtyRecv && p.mesi {
-				m.Kind, m.Class, m.Data = KDoneData, mem.ClassData, t.data
+// act runs a row's actions in order. The loop is here rather than in fire:
+// one call per row, not per action (most actions are a few instructions,
+// and act's frame is large).
+func (p *pkg) act(ctx *pctx, st uint8, acts []uint8) {
+	for _, a := range acts {
+		// Read for each action: paAlloc sets ctx.t.
+		t := ctx.t
+		line := ctx.line
+		switch a {
+		case paStall:
+			t.waiters.push(ctx.r)
+		case paAlloc:
+			ctx.t = p.newTxn(line, true, ctx.id)
+			ctx.t.cl, ctx.t.init = ctx.r.l1.cl, ctx.r
+		case paAllocWB:
+			ctx.t = p.newTxn(line, false, ctx.id)
+		case paSendGetS, paSendGetM, paSendUpg:
+			p.sendRequest(t, KGetS+mem.Kind(a-paSendGetS))
+		case paSendPutM, paSendPutO, paSendPutE:
+			k := KPutM + mem.Kind(a-paSendPutM)
+			t.kind = k
+			p.stats.Writebacks++
+			m := p.msg(k, mem.ClassRequest, t.home, t)
+			if p.dir && k != KPutE {
+				m.Class, m.Data, m.Dirty = mem.ClassData, t.vic, true
 			}
-		}
-		p.s.send(m)
-	case paGrantRead:
-		p.grantRead(ctx.r, t)
-	case paGrantWrite:
-		p.grantWrite(ctx.r)
-	case paFlushLocal:
-		c := ctx.r.l1.cl
-		if f := c.find(line); f != nil {
-			rec := copyRec{line: line, pst: f.pst, ok: true}
-			rec.data, rec.st = c.drop(f, ceEvict)
-			if ctx.have {
-				p.fail(line, st, "flush with data captured")
+			p.s.send(m)
+		case paSendOrdM:
+			k := KGetM
+			if t.cl.find(line) != nil {
+				k = KUpg
 			}
-			ctx.data, ctx.vdirty = rec.data, rec.dirty()
-			if ctx.ev == peFlush {
-				p.dropCopy(&rec, ctx.id)
+			p.sendRequest(t, k)
+		case paRestore:
+			p.restore(ctx, st)
+		case paSendDataReq:
+			p.s.send(p.msg(KDataReq, mem.ClassRequest, t.home, t))
+		case paSendWbData:
+			if !t.hasVic {
+				p.fail(line, st, "writeback without data")
 			}
-		}
-	case paComplete:
-		ctx.r.src = SrcLocal
-		if ctx.r.viaTxn {
-			ctx.r.src = SrcRemote
-		}
-		p.finish(ctx.r, p.cfg.FromPackage)
-	case paVictim:
-		if ctx.have {
-			p.fail(line, st, "victim buffer from data captured")
-		}
-		if ctx.vdirty || !t.hasVic {
-			t.vic, t.vicDirty = ctx.data, ctx.vdirty
-		}
-		t.hasVic = true
-	case paCapture:
-		p.capture(ctx)
-	case paShareAll, paShareAllS:
-		ev := ceShare
-		if a == paShareAllS {
-			ev = ceShareS
-		}
-		if w := p.index.lookup(line); w != nil {
-			cs := p.clusters
-			w = w[:len(cs)+1]
-			for k, i := range w[:len(cs)] {
-				if i != 0 {
-					c := cs[k]
-					c.share(&c.arr.frames[i-1], ev)
+			m := p.msg(KWbData, mem.ClassData, t.home, t)
+			m.Data, m.Dirty = t.vic, true
+			p.s.send(m)
+		case paSendWbCancel:
+			p.s.send(p.msg(KWbCancel, mem.ClassResponse, t.home, t))
+		case paSendDone:
+			m := p.msg(KDone, mem.ClassResponse, t.home, t)
+			if t.kind == KGetS {
+				m.Shared = ctx.ev == peLastS
+				m.Dirty = t.dirtyRecv && !p.mesi // the previous owner kept O
+				if t.dirtyRecv && p.mesi {
+					m.Kind, m.Class, m.Data = KDoneData, mem.ClassData, t.data
 				}
 			}
-			if i := w[len(cs)]; i != 0 {
-				p.stepL3(&p.l3.frames[i-1], ev, "probe")
+			p.s.send(m)
+		case paGrantRead:
+			p.grantRead(ctx.r, t)
+		case paGrantWrite:
+			p.grantWrite(ctx.r)
+		case paFlushLocal:
+			c := ctx.r.l1.cl
+			if f := c.find(line); f != nil {
+				rec := copyRec{line: line, pst: f.pst, ok: true}
+				rec.data, rec.st = c.drop(f, ceEvict)
+				if ctx.have {
+					p.fail(line, st, "flush with data captured")
+				}
+				ctx.data, ctx.vdirty = rec.data, rec.dirty()
+				if ctx.ev == peFlush {
+					p.dropCopy(&rec, ctx.id)
+				}
 			}
-		}
-		if t != nil && ev == ceShareS {
-			t.vicDirty = false
-		}
-	case paInvAll:
-		if w := p.index.lookup(line); w != nil {
-			var fs frefs
-			p.framesOf(w, &fs)
-			for i := 0; i < fs.n; i++ {
-				p.dropRef(fs.fs[i], ceInv)
+		case paComplete:
+			ctx.r.src = SrcLocal
+			if ctx.r.viaTxn {
+				ctx.r.src = SrcRemote
 			}
-		}
-		if t != nil {
-			t.hasVic, t.vicDirty = false, false
-		}
-	case paAckNo, paAckShared, paData, paDataShared:
-		r := p.s.newMsg()
-		p.ack(r, ctx.m)
-		r.Shared = a == paAckShared || a == paDataShared
-		if a == paData || a == paDataShared {
-			if !ctx.have {
-				p.fail(line, st, "data response without data")
+			p.finish(ctx.r, p.cfg.FromPackage)
+		case paVictim:
+			if ctx.have {
+				p.fail(line, st, "victim buffer from data captured")
 			}
-			r.Kind, r.Class, r.Data, r.Dirty = KAckData, mem.ClassData, ctx.data, ctx.dirty
-			p.stats.ProbeData++
-		}
-		p.respOut.push(r, 0)
-	case paHome:
-		if t.homeSeen {
-			p.fail(line, st, "two home responses")
-		}
-		t.homeSeen, t.expect, t.homeShared = true, ctx.m.Acks, ctx.m.Shared
-	case paCount:
-		t.got++
-		t.shared = t.shared || ctx.m.Shared
-		if ctx.m.Kind == KAckData && ctx.m.Dirty {
-			t.dirtyRecv = true
-		}
-	case paBuf:
-		m := ctx.m
-		switch {
-		case m.Kind == KAckData:
-			if t.def && t.hasData && t.data != m.Data {
-				p.fail(line, st, "two different definitive data responses")
+			if ctx.vdirty || !t.hasVic {
+				t.vic, t.vicDirty = ctx.data, ctx.vdirty
 			}
-			t.data, t.hasData, t.def = m.Data, true, true
-		case !t.def:
-			t.data, t.hasData = m.Data, true
-			t.def = m.Kind == KMemX
+			t.hasVic = true
+		case paCapture:
+			p.capture(ctx)
+		case paShareAll, paShareAllS:
+			ev := ceShare
+			if a == paShareAllS {
+				ev = ceShareS
+			}
+			if w := p.index.lookup(line); w != nil {
+				cs := p.clusters
+				w = w[:len(cs)+1]
+				for k, i := range w[:len(cs)] {
+					if i != 0 {
+						c := cs[k]
+						c.share(&c.arr.frames[i-1], ev)
+					}
+				}
+				if i := w[len(cs)]; i != 0 {
+					p.stepL3(&p.l3.frames[i-1], ev, "probe")
+				}
+			}
+			if t != nil && ev == ceShareS {
+				t.vicDirty = false
+			}
+		case paInvAll:
+			if w := p.index.lookup(line); w != nil {
+				var fs frefs
+				p.framesOf(w, &fs)
+				for i := 0; i < fs.n; i++ {
+					p.dropRef(fs.fs[i], ceInv)
+				}
+			}
+			if t != nil {
+				t.hasVic, t.vicDirty = false, false
+			}
+		case paAckNo, paAckShared, paData, paDataShared:
+			r := p.s.newMsg()
+			p.ack(r, ctx.m)
+			r.Shared = a == paAckShared || a == paDataShared
+			if a == paData || a == paDataShared {
+				if !ctx.have {
+					p.fail(line, st, "data response without data")
+				}
+				r.Kind, r.Class, r.Data, r.Dirty = KAckData, mem.ClassData, ctx.data, ctx.dirty
+				p.stats.ProbeData++
+			}
+			p.respOut.push(r, 0)
+		case paHome:
+			if t.homeSeen {
+				p.fail(line, st, "two home responses")
+			}
+			t.homeSeen, t.expect, t.homeShared = true, ctx.m.Acks, ctx.m.Shared
+		case paCount:
+			t.got++
+			t.shared = t.shared || ctx.m.Shared
+			if ctx.m.Kind == KAckData && ctx.m.Dirty {
+				t.dirtyRecv = true
+			}
+		case paBuf:
+			m := ctx.m
+			switch {
+			case m.Kind == KAckData:
+				if t.def && t.hasData && t.data != m.Data {
+					p.fail(line, st, "two different definitive data responses")
+				}
+				t.data, t.hasData, t.def = m.Data, true, true
+			case !t.def:
+				t.data, t.hasData = m.Data, true
+				t.def = m.Kind == KMemX
+			}
+		case paInstallEarly:
+			if p.hasFrames(line) {
+				p.fail(line, st, "early install with copies on chip")
+			}
+			t.cl.install(line, cS, pS, t.data, t.id)
+		case paInstallS, paInstallE:
+			p.installRead(ctx, a == paInstallE)
+		case paInstallM:
+			p.installM(ctx)
+		case paFree:
+			ctx.free = true
+		case paWake:
+			ctx.wake = true
+		case paDefer:
+			p.deferWork(ctx)
+		default:
+			p.fail(line, st, "unknown action %d", a)
 		}
-	case paInstallEarly:
-		if p.hasFrames(line) {
-			p.fail(line, st, "early install with copies on chip")
-		}
-		t.cl.install(line, cS, pS, t.data, t.id)
-	case paInstallS, paInstallE:
-		p.installRead(ctx, a == paInstallE)
-	case paInstallM:
-		p.installM(ctx)
-	case paFree:
-		ctx.free = true
-	case paWake:
-		ctx.wake = true
-	case paDefer:
-		p.deferWork(ctx)
-	default:
-		p.fail(line, st, "unknown action %d", a)
 	}
 }
 
