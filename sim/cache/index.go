@@ -107,12 +107,22 @@ func (x *lineIndex) frame(l mem.LineAddr, k int) int32 {
 
 // add records that frame fi of array k now holds l.
 func (x *lineIndex) add(l mem.LineAddr, k, fi int) {
-	i := x.slot(l)
-	if i < 0 {
+	// The search (slot's, written out) stops at l or at the first empty
+	// slot from l's home, which is where insert would put l: most adds
+	// are of a new line, and take that slot without a second search.
+	mask := len(x.keys) - 1
+	i := x.home(l)
+	for x.keys[i] != l && x.keys[i] != noLine {
+		i = (i + 1) & mask
+	}
+	if x.keys[i] == noLine {
 		if 2*(x.n+1) > len(x.keys) {
 			x.grow()
+			i = x.insert(l)
+		} else {
+			x.keys[i] = l
+			x.n++
 		}
-		i = x.insert(l)
 	}
 	if x.where[i*x.narr+k] != 0 {
 		sim.Failf("cache.index", "add", "line %v: array %d already holds it in frame %d", l, k, x.where[i*x.narr+k]-1)
