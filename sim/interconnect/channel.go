@@ -195,8 +195,8 @@ func (c *channel) try() {
 			b.relKick, b.kickAt = true, b.firstRel()
 			n.e.Post(b.kickAt, c, evRelease)
 		}
-	} else {
-		ok, settled = c.credit(p)
+	} else if ok, settled = c.credit(p); ok {
+		c.takeBcast(p) // (nothing between here and start looks at buffers)
 	}
 	if !ok {
 		if !c.blocked {
@@ -212,9 +212,6 @@ func (c *channel) try() {
 		c.blocked = false
 	}
 	c.q.pop()
-	if p.bc {
-		c.takeBcast(p)
-	}
 	c.start(p, now)
 	if c.q.n > 0 && !c.wake {
 		c.startQueued()
@@ -295,9 +292,9 @@ func (n *Network) kickPost(hc *channel, arrive sim.Time, p *packet) {
 }
 
 // takeBcast takes the credits a bus broadcast p needs, at every
-// destination, before c starts it: apart from start, whose other
-// callers start unicasts only, so that start keeps nothing spilled for
-// its calls.
+// destination, for c to start it: done by try, apart from start (whose
+// other callers start unicasts only), so that start keeps nothing
+// spilled for its calls.
 func (c *channel) takeBcast(p *packet) {
 	for _, d := range p.bcast {
 		b := c.buf(d)
