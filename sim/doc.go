@@ -309,6 +309,24 @@
 // took 560 to 706 ns then); in a quieter spell, the build before the
 // third round (4 % more instructions) had its median at 2.00 M.
 //
+// A fourth, short round in sim/interconnect (690.3M -> 687.1M, -0.46 %):
+// channel.start's rare calls apart, so that nothing is spilled on its
+// common path (a bus broadcast's credits taken by try in its credit
+// branch, a kick's growth in kickPost with the arrival's Post, the op
+// counter's sparse call first): -0.36 %, and -0.11 % more once try no
+// longer tests p.bc a second time after the pop. Tried and rejected: post
+// refilling the free list and making the list's room through a call
+// that starts post again (roomPost), so that e, at and r are no longer
+// spilled on the wheel path: the spills go, but the register allocator
+// then recomputes n twice and a jump-alignment NOP comes in (+0.5 %);
+// run reading limit and cond from the Engine rather than reloading them
+// from the stack after every event (two loads fewer per event, as many
+// alignment NOPs more: no change); forward returning nothing, the
+// deadlock test packet.Handle made on its result made in forward's
+// queueing path (+0.1 %); msgCopies.to written to inline (cost 83 at
+// best). Looked at and left: post's Handler argument is spilled at
+// entry as long as the past-time panic or the grow path uses it.
+//
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
 // Determinism: events at the same time run in the order they were scheduled;

@@ -195,8 +195,8 @@ func (c *channel) try() {
 			b.relKick, b.kickAt = true, b.firstRel()
 			n.e.Post(b.kickAt, c, evRelease)
 		}
-	} else {
-		ok, settled = c.credit(p)
+	} else if ok, settled = c.credit(p); ok {
+		c.takeBcast(p) // (nothing between here and start looks at buffers)
 	}
 	if !ok {
 		if !c.blocked {
@@ -220,30 +220,16 @@ func (c *channel) try() {
 
 // start transmits p, just taken from the queue's head (or, on the fast
 // path, never queued), at now (for startQueued, a time to come: when c
-// frees): the channel is free and the buffer(s) p lands in have room.
+// frees): the channel is free and the buffer(s) p lands in have room,
+// a bus broadcast's credits already taken (takeBcast).
 func (c *channel) start(p *packet, now sim.Time) {
 	n := c.n
 	c.stuck = false
 
-	// Take the credit(s) downstream.
-	if !p.bc {
-		b := p.nb
-		b.used++
-		b.inflight++
-	} else {
-		for _, d := range p.bcast {
-			b := c.buf(d)
-			b.used++
-			b.inflight++
-		}
-	}
-
 	cl := p.class // (read once: one bounds check for occ and msgs)
-	occ := c.occ[cl]
-	c.busyUntil = now + occ
-	// c.st.count, by hand.
-	c.st.msgs[cl]++
-	c.st.queueDelay += now - p.enq
+	// c.st.count, by hand, first: the sparse path's call is then the
+	// only call before the end (a bus broadcast's credits are take's,
+	// a kick's growth is kickPost's), so only that rare path spills.
 	if d := c.st.ops.dense; uint64(p.id) < uint64(len(d)) {
 		// opCounter.add, by hand (stats.go: a cell counts messages
 		// and data messages).
@@ -257,6 +243,18 @@ func (c *channel) start(p *packet, now sim.Time) {
 	} else {
 		c.st.ops.add(p.id, cl)
 	}
+	c.st.msgs[cl]++
+	c.st.queueDelay += now - p.enq
+
+	// Take the unicast's credit downstream.
+	if !p.bc {
+		b := p.nb
+		b.used++
+		b.inflight++
+	}
+
+	occ := c.occ[cl]
+	c.busyUntil = now + occ
 
 	arrive := now + occ + c.latency
 	// (&7: no test for a shift past mc's width. On networks of more
@@ -278,10 +276,31 @@ func (c *channel) start(p *packet, now sim.Time) {
 		p.held = nil
 		held.used--
 		if hc := held.ch; hc.q.n > 0 && (now >= hc.busyUntil || !hc.wake) || n.noFast {
-			n.kick(hc)
+			n.kickPost(hc, arrive, p)
+			return
 		}
 	}
 	n.e.Post(arrive, p, evArrive) // (p.ch is c: p was queued on c, or forward set it)
+}
+
+// kickPost is the end of start for a packet whose release kicks hc: apart,
+// so that nothing is kept spilled for the kick list's growth on start's
+// common path.
+func (n *Network) kickPost(hc *channel, arrive sim.Time, p *packet) {
+	n.kick(hc)
+	n.e.Post(arrive, p, evArrive)
+}
+
+// takeBcast takes the credits a bus broadcast p needs, at every
+// destination, for c to start it: done by try, apart from start (whose
+// other callers start unicasts only), so that start keeps nothing
+// spilled for its calls.
+func (c *channel) takeBcast(p *packet) {
+	for _, d := range p.bcast {
+		b := c.buf(d)
+		b.used++
+		b.inflight++
+	}
 }
 
 // startQueued deals with the queue of a busy channel with no wake-up
