@@ -300,15 +300,6 @@
 // (+0.05 %); forward returning nothing (-0.02 %); queue inlined (cost
 // 137 even with the ring's growth out of line).
 //
-// The session's rounds together: 829.8M -> 690.3M (-16.8 %), 4.9 events
-// per operation as before (no event was removed; results and event order
-// are unchanged). Host time, interleaved runs of 1M operations on the
-// noisy 2-core host: median 604 -> 515 ns per operation in one series
-// (-15 %), best 541 -> 496; go test -bench's own runs 1.85 to 2.02 M
-// operations per second, median about 1.97 M, in a busy spell (the base
-// took 560 to 706 ns then); in a quieter spell, the build before the
-// third round (4 % more instructions) had its median at 2.00 M.
-//
 // A fourth, short round in sim/interconnect (690.3M -> 687.1M, -0.46 %):
 // channel.start's rare calls apart, so that nothing is spilled on its
 // common path (a bus broadcast's credits taken by try in its credit
@@ -325,7 +316,22 @@
 // deadlock test packet.Handle made on its result made in forward's
 // queueing path (+0.1 %); msgCopies.to written to inline (cost 83 at
 // best). Looked at and left: post's Handler argument is spilled at
-// entry as long as the past-time panic or the grow path uses it.
+// entry as long as the past-time panic or the grow path uses it. Beside
+// it in sim/cache (690.4M -> 682.2M, -1.2 %): Post where the cache drops
+// the EventID (-0.27 %); pkg.act and home.act take a row's whole action
+// list, one call per row rather than per action (-0.78 %); lineIndex.add
+// puts a new line in the empty slot its search stopped at (-0.14 %).
+// Rejected: HomeMap.Home inlined (cost 83 at best); lineIndex.remove
+// taking the row once (-0.05 %); fire skipping act for rows without
+// actions (+0.17 %).
+//
+// The session's rounds together: 829.8M -> 678.9M (-18.2 %), 4.9 events
+// per operation as before (no event was removed; results and event order
+// are unchanged). Host time on the noisy 2-core host, at the end, in a
+// quiet spell: interleaved runs of 1M operations, median 540 -> 484 ns
+// per operation (1.85 -> 2.07 M operations per second); go test -bench's
+// own runs, ten in a row, 2.02 to 2.22 M, median 2.10 M. In busier
+// spells the same builds ran 10 to 20 % slower.
 //
 // Units: Time is picoseconds; Cycles are counted in a named Clock.
 //
