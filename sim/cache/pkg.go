@@ -128,12 +128,16 @@ type pkg struct {
 
 // txn returns the transaction in flight on line, or nil.
 func (p *pkg) txn(line mem.LineAddr) *ptxn {
-	// Most probes find no transaction: the count spares them the scan.
-	if p.txnLines[txnHash(line)] == 0 {
+	// Most probes find no transaction: the count spares them the scan
+	// (test builds scan anyway, to check the count).
+	if p.txnLines[txnHash(line)] == 0 && !checkInvariants {
 		return nil
 	}
 	for i, l := range p.lines {
 		if l == line {
+			if checkInvariants && p.txnLines[txnHash(line)] == 0 {
+				p.fail(line, p.live[i].st, "live transaction %d not counted in txnLines", p.live[i].txn)
+			}
 			return p.live[i]
 		}
 	}
